@@ -1,0 +1,191 @@
+"""Extractive, grounded answers: pick the sentences of the retrieved passages that answer the
+question, cite each, and abstain when the evidence does not support an answer.
+
+Nothing here writes new text about the articles: every sentence of an answer is a sentence
+of a passage, so every claim is exactly as faithful as its citation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from rag.citations import Citation, CitationList
+from rag.questions import PARTICIPATION, ZH_PARTICIPATION, Kind, Question, anchor_tokens
+from rag.retrieval import Hit
+from rag.tokenization import tokenize
+
+# Below this share of the question's (idf-weighted) terms, the best sentence is not an answer.
+MIN_COVERAGE = 0.5
+# Sentences kept beside the best one must be at least this good relative to it.
+RELATIVE_KEEP = {"gather": 0.5, "single": 0.85}
+MAX_SENTENCES = {"gather": 6, "single": 2}
+CLOSEST = 3
+
+
+class Lexicon(Protocol):
+    def idf(self, token: str) -> float | None: ...
+
+
+@dataclass
+class Candidate:
+    hit: Hit
+    rank: int
+    span: tuple[int, int]  # in hit.text
+    text: str
+    score: float = 0.0
+    cue: bool = False
+
+    @property
+    def key(self) -> tuple[str, int]:
+        # The same sentence appears in two passages where they overlap: one key for both.
+        return (self.hit.meta.get("doc_id", self.hit.id), int(self.hit.meta.get("start", 0)) + self.span[0])
+
+
+@dataclass
+class Answer:
+    text: str
+    answered: bool
+    citations: list[Citation] = field(default_factory=list)
+    reason: str = ""  # why it abstained, for the eval and logs
+    sentences: list[dict] = field(default_factory=list)  # [{"text", "citation"}]
+
+
+_MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"
+_CUES = {
+    Kind.WHEN: (re.compile(rf"\b({_MONTHS})\b|\b(19|20)\d\d\b|\b\d{{1,2}}:\d\d\b"), re.compile(r"\d+\s*[年月日]|[年月]份|[上下]半年")),
+    Kind.WHERE: (re.compile(r"\b(in|at|to|visited)\s+[A-Z]|\b(District|City|Province|County|Park|Center|Centre|Island|Hall|Zone)\b"),
+                 re.compile(r"[区市省县镇村园馆]|在.{1,12}(举行|召开)")),
+    Kind.QUANTITY: (re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion)\b", re.I),
+                    re.compile(r"\d|[一二三四五六七八九十百千万亿]+[个项次名位条家年]")),
+    Kind.WHO: (re.compile(r"\b[A-Z][a-z]+(?:'[a-z]+)?\s[A-Z][a-z]+(?:'[a-z]+)?\b"),
+               re.compile(r"书记|市长|省长|主任|部长|秘书长|领导|主席|总理|负责人|代表")),
+}
+
+
+def has_cue(kind: Kind, text: str, lang: str) -> bool:
+    pair = _CUES.get(kind)
+    if pair is None:
+        return True
+    return bool(pair[1 if lang == "zh" else 0].search(text))
+
+
+def _participation(tokens: set[str], text: str) -> bool:
+    return bool(tokens & PARTICIPATION) or any(w in text for w in ZH_PARTICIPATION)
+
+
+def score_sentences(q: Question, hits: list[Hit], lexicon: Lexicon) -> list[Candidate]:
+    """Every sentence of `hits`, scored by the idf-weighted share of the question's terms it holds."""
+    # Anchors were matched against whole articles already; a sentence need not repeat them.
+    spelled = anchor_tokens(q.text)
+    terms = [t for t in dict.fromkeys(q.terms) if t not in spelled]
+    weights = {t: lexicon.idf(t) for t in terms}
+    weights = {t: w for t, w in weights.items() if w}
+    participation_terms = {t for t in weights if t in PARTICIPATION}
+    total = sum(weights.values())
+    out: dict[tuple[str, int], Candidate] = {}
+    for rank, hit in enumerate(hits):
+        title_tokens = set(tokenize(hit.meta.get("title", ""), bigrams_only=True))
+        for span in hit.sentences:
+            text = hit.text[span[0]:span[1]]
+            toks = set(tokenize(text, bigrams_only=True))
+            got = sum(w for t, w in weights.items() if t in toks)
+            # A term that is in the headline is known for every sentence of the article, at half weight.
+            got += 0.5 * sum(w for t, w in weights.items() if t not in toks and t in title_tokens)
+            if q.participation and participation_terms and not (toks & participation_terms) and _participation(toks, text):
+                got += sum(weights[t] for t in participation_terms)  # "presided over" answers "who attended"
+            coverage = got / total if total else 0.0
+            cue = has_cue(q.kind, text, hit.lang)
+            if q.participation:
+                cue = cue and _participation(toks, text)
+            score = coverage * (1.0 if cue else 0.5) + 0.02 / (rank + 1)
+            c = Candidate(hit, rank, span, text, score, cue)
+            if c.key not in out or out[c.key].score < score:
+                out[c.key] = c
+    return sorted(out.values(), key=lambda c: (-c.score, c.rank, c.span[0]))
+
+
+def _gathers(q: Question) -> bool:
+    return q.kind in (Kind.WHO, Kind.LIST)
+
+
+def select(q: Question, candidates: list[Candidate], article_groups: list[set[str]] | None = None) -> list[Candidate]:
+    """The sentences of the answer. With `article_groups` (one set of articles per anchor, for a
+    question comparing two events) the best sentences of each group are taken."""
+    if not candidates:
+        return []
+    groups = article_groups or [None]
+    chosen: list[Candidate] = []
+    for group in groups:
+        pool = [c for c in candidates if group is None or c.hit.article_id in group]
+        if not pool:
+            continue
+        same = [c for c in pool if c.hit.lang == q.lang]
+        if same and same[0].score >= 0.8 * pool[0].score:
+            pool = same  # answer in the question's language when that text says as much
+        best = pool[0]
+        mode = "gather" if _gathers(q) else "single"
+        picked = [best]
+        for c in pool[1:]:
+            if len(picked) >= MAX_SENTENCES[mode]:
+                break
+            if c.score < RELATIVE_KEEP[mode] * best.score or c.score < MIN_COVERAGE * 0.6:
+                continue
+            if mode == "gather" and (not c.cue or c.hit.article_id != best.hit.article_id):
+                continue  # all the people of *that* event, not of another one
+            if c.hit.lang != best.hit.lang:
+                continue
+            picked.append(c)
+        chosen.extend(c for c in picked if c.key not in {x.key for x in chosen})
+    return chosen
+
+
+def compose(q: Question, chosen: list[Candidate]) -> Answer:
+    cites = CitationList()
+    # Read in article order: by the rank of the article's first passage, then by position.
+    article_rank: dict[str, int] = {}
+    for c in sorted(chosen, key=lambda c: c.rank):
+        article_rank.setdefault(c.hit.article_id, len(article_rank))
+    ordered = sorted(chosen, key=lambda c: (article_rank[c.hit.article_id], c.key[0], c.key[1]))
+    parts, sentences = [], []
+    for c in ordered:
+        n = cites.cite(c.hit, c.span)
+        parts.append(f"{c.text} [{n}]")
+        sentences.append({"text": c.text, "citation": n, "passage_id": c.hit.id})
+    joiner = "" if q.lang == "zh" and all(c.hit.lang == "zh" for c in ordered) else " "
+    text = joiner.join(parts)
+    other = {c.hit.lang for c in ordered} - {q.lang}
+    if other and q.lang == "zh":
+        text = "（以下摘自英文报道）" + text
+    elif other and q.lang == "en":
+        text = "(From the Chinese text) " + text
+    return Answer(text=text, answered=True, citations=cites.items(), sentences=sentences)
+
+
+def abstain(q: Question, closest: list[Hit], what: str | None = None, reason: str = "") -> Answer:
+    """A plain 'the articles do not say', with the closest passages cited for the reader to check."""
+    cites = CitationList()
+    ns = [cites.cite(h) for h in closest[:CLOSEST]]
+    refs = " ".join(f"[{n}]" for n in ns)
+    if q.lang == "zh":
+        head = f"文章中没有提到{what}。" if what else "文章没有回答这个问题。"
+        text = head + (f"最相关的段落：{refs}" if ns else "")
+    else:
+        head = f"The articles do not mention {what}." if what else "The articles do not say."
+        text = head + (f" The closest passages are {refs}." if ns else "")
+    return Answer(text=text, answered=False, citations=cites.items(), reason=reason or "abstained")
+
+
+def answer(q: Question, hits: list[Hit], lexicon: Lexicon, article_groups: list[set[str]] | None = None) -> Answer:
+    if not hits:
+        return abstain(q, [], reason="nothing retrieved")
+    candidates = score_sentences(q, hits, lexicon)
+    chosen = select(q, candidates, article_groups)
+    if not chosen or chosen[0].score < MIN_COVERAGE:
+        best = chosen[0].score if chosen else 0.0
+        return abstain(q, hits, reason=f"best sentence covers {best:.2f} of the question (< {MIN_COVERAGE})")
+    if q.kind == Kind.QUANTITY and not any(has_cue(Kind.QUANTITY, c.text, c.hit.lang) for c in chosen):
+        what = "这个数字" if q.lang == "zh" else "this figure"
+        return abstain(q, hits, what=what, reason="no figure in the evidence")
+    return compose(q, chosen)

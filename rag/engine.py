@@ -1,0 +1,233 @@
+"""The one API that the CLI, the web app and the evaluation call.
+
+    engine = Engine(Settings.from_env())
+    engine.ingest([Path("data/articles")])
+    result = engine.ask("Who attended the seventh meeting?")
+    result.to_json()
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rag import answering, store
+from rag.answering import Answer
+from rag.bm25 import BM25Index
+from rag.config import DEFAULT_ARTICLES, Settings
+from rag.errors import IndexBrokenError, IndexMissingError, QuestionError
+from rag.ingest import IngestReport, Ingestor, Progress
+from rag.questions import Question, analyse
+from rag.retrieval import Hit, Mode, Retriever
+from rag.tokenization import stem
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Result:
+    question: str
+    answer: Answer
+    timings_ms: dict[str, float]
+    analysis: Question | None = None
+    retrieved: list[Hit] = field(default_factory=list)
+
+    def to_json(self, details: bool = False) -> dict[str, Any]:
+        d = {
+            "question": self.question,
+            "answer": self.answer.text,
+            "answered": self.answer.answered,
+            "citations": [c.to_json(with_highlights=details) for c in self.answer.citations],
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+        }
+        if details:
+            d["reason"] = self.answer.reason
+            d["sentences"] = self.answer.sentences
+            d["retrieved"] = [{"id": h.id, "article_id": h.article_id, "lang": h.lang, "score": round(h.score, 5),
+                               "dense": h.dense, "bm25": h.bm25} for h in self.retrieved]
+        return d
+
+
+class _Snapshot:
+    """What a query reads: the committed manifest and the structures built from it."""
+
+    def __init__(self, manifest: store.Manifest, mtime: float, bm25: BM25Index | None, retriever: Retriever):
+        self.manifest = manifest
+        self.mtime = mtime
+        self.bm25 = bm25
+        self.retriever = retriever
+
+
+class Engine:
+    def __init__(self, settings: Settings | None = None, embed_model=None):
+        self.settings = settings or Settings.from_env()
+        self._embed_model = embed_model
+        self._client = None
+        self._collection = None
+        self._snapshot: _Snapshot | None = None
+        self._lock = threading.RLock()
+
+    # -- parts, loaded on first use and kept for the life of the process --------------------
+    @property
+    def embed_model(self):
+        if self._embed_model is None:
+            from rag.embedding import make_embedding
+
+            self._embed_model = make_embedding("e5", self.settings.embed_threads, self.settings.embed_batch)
+        return self._embed_model
+
+    @property
+    def collection(self):
+        with self._lock:
+            if self._collection is None:
+                self._client = store.open_client(self.settings)
+                name = store.collection_name(self.settings, self.embed_model.model_name)
+                try:
+                    self._collection = self._client.get_or_create_collection(
+                        name, metadata={"hnsw:space": "cosine"})
+                except Exception as exc:
+                    raise IndexBrokenError(
+                        f"the Chroma collection {name!r} cannot be opened ({exc}); delete "
+                        f"{self.settings.index_dir} and run `rag ingest` to rebuild it") from exc
+            return self._collection
+
+    def _current(self) -> _Snapshot:
+        """The snapshot for the manifest on disk; reloaded when another process re-ingested."""
+        path = self.settings.index_dir / store.MANIFEST
+        with self._lock:
+            try:
+                mtime = path.stat().st_mtime
+            except FileNotFoundError:
+                mtime = -1.0
+            if self._snapshot is not None and self._snapshot.mtime == mtime:
+                return self._snapshot
+            manifest = store.require_manifest(self.settings.index_dir)
+            if manifest.embed_model and manifest.embed_model != self.embed_model.model_name:
+                raise IndexBrokenError(
+                    f"the index was built with {manifest.embed_model}, not {self.embed_model.model_name}; "
+                    "run `rag ingest` again to re-embed")
+            bm25 = None
+            if manifest.bm25:
+                try:
+                    bm25 = BM25Index.load(self.settings.index_dir / manifest.bm25)
+                except Exception as exc:
+                    raise IndexBrokenError(
+                        f"the BM25 index {manifest.bm25} is unreadable ({exc}); run `rag ingest` to rebuild it") from exc
+            retriever = Retriever(self.collection, bm25, self.embed_model, set(manifest.live_ids()), self.settings)
+            self._snapshot = _Snapshot(manifest, mtime, bm25, retriever)
+            return self._snapshot
+
+    # -- the three operations ------------------------------------------------------------------
+    def ingest(self, paths: list[Path] | None = None, prune: bool = False,
+               progress: Progress | None = None) -> IngestReport:
+        paths = paths or [DEFAULT_ARTICLES]
+        report = Ingestor(self.settings, self.embed_model, self.collection, progress).run(paths, prune)
+        with self._lock:
+            self._snapshot = None
+        return report
+
+    def validate_question(self, question: str) -> str:
+        q = (question or "").strip()
+        if not q:
+            raise QuestionError("the question is empty; type a question about the articles")
+        if len(q) > self.settings.max_question_chars:
+            raise QuestionError(f"the question is {len(q):,} characters long; the limit is "
+                                f"{self.settings.max_question_chars:,}. Ask something shorter")
+        return q
+
+    def ask(self, question: str, top_k: int | None = None, history: list[str] | None = None,
+            mode: Mode | str = Mode.HYBRID) -> Result:
+        """Answer `question`. `history` holds earlier questions of the conversation, oldest first."""
+        text = self.validate_question(question)
+        mode = Mode.parse(mode)
+        top_k = top_k or self.settings.top_k
+        if top_k < 1 or top_k > 50:
+            raise QuestionError("top-k must be between 1 and 50")
+        snap = self._current()
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        previous = None
+        for h in (history or [])[-3:]:
+            if h and h.strip():
+                previous = analyse(h, previous)
+        q = analyse(text, previous)
+        query = f"{q.context} {text}".strip() if q.context else text
+
+        result_answer: Answer | None = None
+        articles = None
+        groups = None
+        missing_what = None
+        if q.anchors:
+            by_anchor = {a: {aid for aid, art in snap.manifest.articles.items() if a in art.get("anchors", [])}
+                         for a in q.anchors}
+            missing = [a for a, arts in by_anchor.items() if not arts]
+            common = set.intersection(*by_anchor.values())
+            if missing:
+                missing_what = " ".join(q.anchor_text[a] for a in sorted(missing))
+            elif common:
+                articles = sorted(common)
+            else:
+                # Each anchor is in some article but none holds them all: a comparison of two events.
+                articles = sorted(set.union(*by_anchor.values()))
+                groups = [by_anchor[a] for a in sorted(by_anchor)]
+        unknown = [n for n in q.names if snap.bm25 is not None and snap.bm25.idf(stem(n.lower())) is None]
+        if unknown and not missing_what:
+            missing_what = " ".join(unknown)
+
+        hits = snap.retriever.retrieve(query, q.lang, top_k, articles=articles if not missing_what else None,
+                                       mode=mode, timings=timings)
+        timings["retrieve"] = (time.perf_counter() - t0) * 1000
+        t1 = time.perf_counter()
+        if missing_what:
+            result_answer = answering.abstain(q, hits, what=_describe(missing_what, q), reason=f"not in the articles: {missing_what}")
+        else:
+            result_answer = answering.answer(q, hits, snap.bm25 or _NoLexicon(), groups)
+        timings["answer"] = (time.perf_counter() - t1) * 1000
+        return Result(text, result_answer, timings, q, hits)
+
+    def stats(self) -> dict[str, Any]:
+        manifest = store.load_manifest(self.settings.index_dir)
+        articles = manifest.articles if manifest else {}
+        docs = {"en": 0, "zh": 0}
+        for a in articles.values():
+            for lang in a.get("langs", []):
+                docs[lang] = docs.get(lang, 0) + 1
+        return {
+            "articles": len(articles),
+            "documents": docs,
+            "passages": sum(len(a["passages"]) for a in articles.values()),
+            "index_bytes": store.dir_bytes(self.settings.index_dir),
+            "index_dir": str(self.settings.index_dir),
+            "chroma_url": self.settings.chroma_url,
+            "embed_model": manifest.embed_model if manifest else None,
+            "chunking": manifest.chunking if manifest else None,
+        }
+
+    def articles(self) -> list[dict[str, Any]]:
+        manifest = store.load_manifest(self.settings.index_dir)
+        if manifest is None:
+            return []
+        rows = [{"article_id": aid, "title": a["title"], "date": a.get("date"), "langs": a.get("langs", []),
+                 "passages": len(a["passages"]), "source": a["source"]} for aid, a in manifest.articles.items()]
+        return sorted(rows, key=lambda r: (r["date"] or "", r["article_id"]), reverse=True)
+
+    def require_index(self) -> None:
+        self._current()
+
+
+def _describe(what: str, q: Question) -> str:
+    if q.lang == "zh":
+        return what
+    return f"“{what}”" if " " not in what and not what[:1].isdigit() else what
+
+
+class _NoLexicon:
+    def idf(self, token: str) -> float | None:
+        return 1.0
+
+
+__all__ = ["Engine", "Result", "Settings", "IndexMissingError"]

@@ -1,0 +1,25 @@
+"""Errors the user can act on. Each message says what to do next."""
+
+
+class RagError(Exception):
+    """Base class: the message is shown to the user as one line."""
+
+
+class IndexMissingError(RagError):
+    pass
+
+
+class IndexBrokenError(RagError):
+    pass
+
+
+class ArticleError(RagError):
+    """An article file that cannot be ingested (binary, empty, too large, unknown type)."""
+
+
+class QuestionError(RagError):
+    """An empty or oversized question."""
+
+
+class IndexBusyError(RagError):
+    pass

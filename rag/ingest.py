@@ -1,0 +1,271 @@
+"""Articles -> passages -> vectors in Chroma + BM25, incrementally and crash-safely.
+
+- Unchanged files (same bytes, same chunking, same model) are not even re-read.
+- A passage whose text was embedded before (same content hash, any article) reuses the
+  stored vector: text is never embedded twice.
+- Vectors are written batch by batch as they are computed, so an interrupted run loses no
+  embedding work; the manifest that makes them live is written last (see rag.store).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from llama_index.core.schema import TextNode
+
+from rag import store
+from rag.bm25 import BM25Index
+from rag.config import Settings
+from rag.errors import ArticleError
+from rag.loading import Article, Document, find_article_files, read_article
+from rag.passages import Passage, chunk_document
+from rag.tokenization import tokenize
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass
+class IngestReport:
+    articles: int = 0  # articles in the index after the run
+    files_seen: int = 0
+    articles_added: list[str] = field(default_factory=list)
+    articles_updated: list[str] = field(default_factory=list)
+    articles_removed: list[str] = field(default_factory=list)
+    passages_added: int = 0
+    passages_unchanged: int = 0
+    passages_removed: int = 0
+    embedded: int = 0  # passages actually sent to the model
+    embeddings_reused: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d["skipped"] = [{"file": f, "reason": r} for f, r in self.skipped]
+        return d
+
+
+def embed_text(title: str, text: str) -> str:
+    # The title goes with every passage: "the meeting" in paragraph 9 is only findable as
+    # "the seventh meeting" because the headline says which meeting it is.
+    return f"{title}\n{text}"
+
+
+def passage_id(doc: Document, p: Passage) -> str:
+    digest = hashlib.sha256(embed_text(doc.title, p.text).encode()).hexdigest()[:16]
+    return f"{doc.doc_id}:{p.index}:{digest}"
+
+
+def passage_metadata(doc: Document, p: Passage, model_name: str) -> dict[str, Any]:
+    import json
+
+    etext = embed_text(doc.title, p.text)
+    return {
+        "article_id": doc.article_id, "doc_id": doc.doc_id, "lang": doc.lang, "title": doc.title,
+        "date": doc.date or "", "source": doc.source, "outlet": doc.outlet or "", "idx": p.index,
+        "start": p.start, "end": p.end, "tokens": p.tokens,
+        "sentences": json.dumps(p.sentences),
+        # keyed on text and model: the same text under another model is a different vector
+        "content_hash": hashlib.sha256(f"{model_name}\n{etext}".encode()).hexdigest(),
+    }
+
+
+def chunking_signature(settings: Settings) -> dict[str, Any]:
+    return {"chunk_tokens": settings.chunk_tokens, "overlap": settings.chunk_overlap_sentences, "v": 1}
+
+
+class Ingestor:
+    def __init__(self, settings: Settings, embed_model, collection, progress: Progress | None = None):
+        self.settings = settings
+        self.embed_model = embed_model
+        self.collection = collection
+        self.progress = progress or (lambda stage, done, total: None)
+
+    def run(self, paths: list[Path], prune: bool = False) -> IngestReport:
+        t0 = time.perf_counter()
+        report = IngestReport()
+        index_dir = self.settings.index_dir
+        with store.ingest_lock(index_dir):
+            old = store.load_manifest(index_dir)
+            sig = chunking_signature(self.settings)
+            model_name = self.embed_model.model_name
+            reset = old is None or old.chunking != sig or old.embed_model != model_name
+            articles: dict[str, dict[str, Any]] = {} if old is None else dict(old.articles)
+            if reset and old is not None:
+                log.info("chunking or model changed: every article is re-chunked")
+
+            files, skipped = find_article_files(paths)
+            report.skipped += [(str(p), why) for p, why in skipped]
+            report.files_seen = len(files)
+            by_path = {a["path"]: aid for aid, a in articles.items()}
+            todo: list[tuple[Article, list[TextNode]]] = []
+            seen_ids: set[str] = set()
+            for n, path in enumerate(files, 1):
+                self.progress("reading", n, len(files))
+                resolved = str(path.resolve())
+                aid = by_path.get(resolved)
+                entry = articles.get(aid) if aid else None
+                try:
+                    data = path.read_bytes()
+                except OSError as exc:
+                    report.skipped.append((str(path), f"cannot read: {exc}"))
+                    continue
+                if entry and not reset and entry["file_hash"] == hashlib.sha256(data).hexdigest():
+                    report.passages_unchanged += len(entry["passages"])
+                    seen_ids.add(aid)
+                    continue
+                try:
+                    aid = aid or self._free_article_id(path, articles, seen_ids)
+                    article = read_article(path, self.settings.max_article_bytes, article_id=aid)
+                except ArticleError as exc:
+                    log.warning("%s", exc)
+                    report.skipped.append((str(path), str(exc)))
+                    continue
+                seen_ids.add(aid)
+                todo.append((article, self._nodes(article, model_name)))
+
+            # Embed and write what is new, batch by batch.
+            new_nodes = [node for _, nodes in todo for node in nodes]
+            self._embed_and_store(new_nodes, report)
+
+            # Commit: the manifest now names the new passages.
+            for article, nodes in todo:
+                before = articles.get(article.article_id)
+                old_ids = set(before["passages"]) if before else set()
+                new_ids = [n.node_id for n in nodes]
+                report.passages_added += len(set(new_ids) - old_ids)
+                report.passages_unchanged += len(set(new_ids) & old_ids)
+                report.passages_removed += len(old_ids - set(new_ids))
+                (report.articles_updated if before else report.articles_added).append(article.article_id)
+                articles[article.article_id] = self._entry(article, new_ids)
+            if reset and old is not None:
+                for aid in [a for a in articles if a not in seen_ids]:
+                    # indexed under the old chunking and not given this time: re-read it from its path
+                    log.warning("%s was not re-chunked (its file was not among the paths given)", aid)
+            if prune:
+                for aid, entry in list(articles.items()):
+                    if not Path(entry["path"]).exists():
+                        report.passages_removed += len(entry["passages"])
+                        report.articles_removed.append(aid)
+                        del articles[aid]
+
+            changed = bool(todo or report.articles_removed or old is None or reset)
+            manifest = store.Manifest(articles=articles, bm25=old.bm25 if old else None,
+                                      embed_model=model_name, chunking=sig,
+                                      collection=self.collection.name)
+            if changed:
+                self.progress("bm25", 0, 1)
+                manifest.bm25 = self._build_bm25(manifest)
+                self.progress("bm25", 1, 1)
+                store.save_manifest(index_dir, manifest)
+            self._collect_garbage(manifest)
+            report.articles = len(articles)
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    @staticmethod
+    def _free_article_id(path: Path, articles: dict, taken: set[str]) -> str:
+        from rag.loading import article_id_for
+
+        aid = article_id_for(path)
+        if aid in articles or aid in taken:  # same file name in another folder
+            aid = f"{aid}-{hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:6]}"
+        return aid
+
+    def _nodes(self, article: Article, model_name: str) -> list[TextNode]:
+        nodes = []
+        for doc in article.documents:
+            for p in chunk_document(doc, self.settings.chunk_tokens, self.settings.chunk_overlap_sentences):
+                nodes.append(TextNode(id_=passage_id(doc, p), text=p.text,
+                                      metadata=passage_metadata(doc, p, model_name)))
+        return nodes
+
+    @staticmethod
+    def _entry(article: Article, ids: list[str]) -> dict[str, Any]:
+        return {
+            "path": article.path, "source": article.source, "file_hash": article.file_hash,
+            "title": article.documents[0].title, "date": article.documents[0].date,
+            "titles": {d.lang: d.title for d in article.documents},
+            "langs": [d.lang for d in article.documents],
+            "anchors": sorted(anchor_terms_of(article)),
+            "passages": ids,
+        }
+
+    def _embed_and_store(self, nodes: list[TextNode], report: IngestReport) -> None:
+        if not nodes:
+            return
+        # Reuse vectors already stored for the same text (content hash).
+        hashes = list({n.metadata["content_hash"] for n in nodes})
+        known: dict[str, list[float]] = {}
+        for i in range(0, len(hashes), 500):
+            got = self.collection.get(where={"content_hash": {"$in": hashes[i:i + 500]}},
+                                      include=["embeddings", "metadatas"])
+            for emb, meta in zip(got["embeddings"], got["metadatas"]):
+                known[meta["content_hash"]] = list(emb)
+        todo = []
+        for n in nodes:
+            if n.metadata["content_hash"] in known:
+                n.embedding = known[n.metadata["content_hash"]]
+                report.embeddings_reused += 1
+            else:
+                todo.append(n)
+        reused = [n for n in nodes if n.embedding is not None]
+        if reused:
+            self._upsert(reused)
+        batch = self.settings.embed_batch
+        for i in range(0, len(todo), batch):
+            part = todo[i:i + batch]
+            texts = [embed_text(n.metadata["title"], n.text) for n in part]
+            for n, emb in zip(part, self.embed_model.get_text_embedding_batch(texts)):
+                n.embedding = emb
+            self._upsert(part)
+            report.embedded += len(part)
+            self.progress("embedding", min(i + batch, len(todo)), len(todo))
+
+    def _upsert(self, nodes: list[TextNode]) -> None:
+        self.collection.upsert(ids=[n.node_id for n in nodes], embeddings=[n.embedding for n in nodes],
+                               documents=[n.text for n in nodes], metadatas=[n.metadata for n in nodes])
+
+    def _build_bm25(self, manifest: store.Manifest) -> str | None:
+        ids = manifest.live_ids()
+        if not ids:
+            return None
+        texts: dict[str, str] = {}
+        for i in range(0, len(ids), 1000):
+            got = self.collection.get(ids=ids[i:i + 1000], include=["documents", "metadatas"])
+            for pid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+                texts[pid] = embed_text(meta["title"], doc)
+        missing = [pid for pid in ids if pid not in texts]
+        if missing:
+            raise RuntimeError(f"{len(missing)} passages are missing from Chroma (e.g. {missing[0]}); "
+                               "the manifest was not changed, run `rag ingest` again")
+        index = BM25Index.build(ids, [tokenize(texts[pid]) for pid in ids])
+        folder = store.new_generation_dir(self.settings.index_dir)
+        index.save(folder)
+        return folder.name
+
+    def _collect_garbage(self, manifest: store.Manifest) -> None:
+        live = set(manifest.live_ids())
+        all_ids = self.collection.get(include=[])["ids"]
+        dead = [pid for pid in all_ids if pid not in live]
+        for i in range(0, len(dead), 1000):
+            self.collection.delete(ids=dead[i:i + 1000])
+        store.remove_stale_generations(self.settings.index_dir, manifest.bm25)
+
+
+def anchor_terms_of(article: Article) -> set[str]:
+    from rag.questions import anchors_in_text
+
+    found: set[str] = set()
+    for doc in article.documents:
+        found |= anchors_in_text(doc.title + "\n" + doc.text)
+        if doc.date:
+            found.add(f"num:{doc.date[:4]}")
+    return found

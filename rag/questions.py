@@ -1,0 +1,180 @@
+"""What a question asks: its language, its kind (who, where, when, how many, list ...), the
+terms an answer must match, and the anchors it hinges on.
+
+Anchors are the specific things a question is about, such as "the seventh meeting" or
+"2024". An article that does not contain a question's anchors cannot answer it, however
+similar its wording: this is what lets the tool say "the articles do not mention the
+eighth meeting" instead of describing the seventh with confidence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+
+from rag import language
+from rag.tokenization import stem, tokenize
+
+_ORDINAL_WORDS = {
+    # "first" and "second" are left out: "first-hand", "the second half" are not anchors.
+    "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9,
+    "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14, "fifteenth": 15,
+    "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19, "twentieth": 20,
+}
+_ZH_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_EN_ORDINAL_RE = re.compile(r"\b(" + "|".join(_ORDINAL_WORDS) + r")\b|\b(\d{1,3})(?:st|nd|rd|th)\b", re.IGNORECASE)
+_ZH_ORDINAL_RE = re.compile(r"第([一二两三四五六七八九十]{1,3}|\d{1,3})(?=[次届个轮期号条项])")
+# ASCII look-arounds: "6月26日" holds the numbers 6 and 26 (\w would count 月 as a letter).
+_NUMBER_RE = re.compile(r"(?<![A-Za-z0-9.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?![A-Za-z0-9])")
+
+
+class Kind(str, Enum):
+    WHO = "who"
+    WHERE = "where"
+    WHEN = "when"
+    QUANTITY = "quantity"
+    LIST = "list"
+    WHY = "why"
+    OTHER = "other"
+
+
+_KIND_PATTERNS: list[tuple[Kind, str, str]] = [
+    # (kind, English pattern, Chinese pattern); order matters: the first match wins.
+    (Kind.QUANTITY, r"\bhow (many|much|long|far|big|large)\b|\bwhat (percentage|share|number|amount)\b|"
+                    r"\b(budget|cost|gdp|growth rate|population)\b", r"多少|几[个次位名年天人项家条]|多大|多长|多久|比例|百分"),
+    (Kind.WHO, r"\bwho(m|se)?\b|\bwhich (officials?|leaders?|persons?|people|delegates?)\b|\bname the (officials|leaders|people)\b",
+               r"谁|哪些人|哪位|哪几位|什么人|哪些领导|哪些官员"),
+    (Kind.WHEN, r"\bwhen\b|\bwhat (date|day|time|year|month)\b|\bwhich (date|day|year|month)\b", r"什么时候|何时|哪天|哪一天|日期|哪年|几月|几号"),
+    (Kind.WHERE, r"\bwhere\b|\bwhich (city|district|place|venue|province|location)\b|\bin what (city|place)\b",
+                 r"哪里|何地|在哪|什么地方|哪个(城市|区|地方|省)"),
+    (Kind.WHY, r"\bwhy\b", r"为什么|为何"),
+    (Kind.LIST, r"\bwhich\b|\blist\b|\bwhat (are|were) the\b|\bname\b|\bwhat (plans|projects|places|documents|tasks|items)\b",
+                r"哪些|列出|有什么|包括什么|包括哪些"),
+]
+
+# Words that say who took part in an event; a "who attended" question is about all of them.
+PARTICIPATION = {stem(w) for w in (
+    "attend attended attending attendee attendees present presided preside chaired chair hosted host "
+    "addressed address speech spoke delivered invited included participated participants delegation "
+    "report reported exchanged").split()}
+ZH_PARTICIPATION = ("出席", "主持", "参加", "讲话", "发言", "应邀", "出席会议", "参会", "列席", "汇报")
+
+# Question words carry no content; removed before Chinese text is cut into bigrams.
+_ZH_QWORDS_RE = re.compile(r"谁|什么时候|什么|哪里|哪儿|哪些|哪个|哪位|哪几位|哪天|哪一天|哪年|多少|怎么|怎样|如何|为什么|为何|是否|吗|呢|请问|有哪些|分别")
+
+_FOLLOW_UP_RE = re.compile(r"\b(it|its|that|this|there|they|them|those|the meeting|the session|he|she|his|her)\b|它|那次|这次|该会|此次|那里|他们|他|她", re.IGNORECASE)
+
+
+@dataclass
+class Question:
+    text: str
+    lang: str
+    kind: Kind
+    terms: list[str]  # tokens an answer sentence should contain (stemmed, stop words out)
+    anchors: set[str] = field(default_factory=set)  # "ord:7", "num:2024"
+    names: list[str] = field(default_factory=list)  # capitalised words that may be proper nouns
+    anchor_text: dict[str, str] = field(default_factory=dict)  # anchor -> the words that said it
+    context: str = ""  # text borrowed from the previous question for a follow-up
+
+    @property
+    def participation(self) -> bool:
+        if self.kind != Kind.WHO:
+            return False
+        return bool(set(self.terms) & PARTICIPATION) or any(w in self.text for w in ZH_PARTICIPATION)
+
+
+def anchors_in_text(text: str) -> set[str]:
+    found, _ = _anchors(text)
+    return found
+
+
+def _zh_number(s: str) -> int | None:
+    if s.isdigit():
+        return int(s)
+    if s == "十":
+        return 10
+    if len(s) == 1:
+        return _ZH_DIGITS.get(s)
+    if s.startswith("十"):
+        return 10 + _ZH_DIGITS.get(s[1], 0)
+    if s.endswith("十"):
+        return _ZH_DIGITS.get(s[0], 0) * 10
+    if "十" in s:
+        a, b = s.split("十", 1)
+        return _ZH_DIGITS.get(a, 0) * 10 + _ZH_DIGITS.get(b, 0)
+    return None
+
+
+def _with_next_word(text: str, m: re.Match) -> str:
+    """The anchor with the word after it ("eighth meeting", "第八次会议"), to name it in a reply."""
+    nxt = re.match(r"\s*([A-Za-z-]+|[\u4e00-\u9fff]{1,2})", text[m.end():])
+    phrase = m.group(0) + (nxt.group(0) if nxt else "")
+    return phrase.strip()
+
+
+def anchor_tokens(text: str) -> set[str]:
+    """The tokens that spelled the anchors of `text` (e.g. "seventh", "第七", "七次")."""
+    words = [m.group(0) for rx in (_EN_ORDINAL_RE, _ZH_ORDINAL_RE, _NUMBER_RE) for m in rx.finditer(text)]
+    return set(tokenize(" ".join(words), bigrams_only=True))
+
+
+def _anchors(text: str) -> tuple[set[str], dict[str, str]]:
+    found: dict[str, str] = {}
+    for m in _EN_ORDINAL_RE.finditer(text):
+        n = _ORDINAL_WORDS.get(m.group(1).lower()) if m.group(1) else int(m.group(2))
+        if n and n > 2:
+            found.setdefault(f"ord:{n}", "the " + _with_next_word(text, m))
+    for m in _ZH_ORDINAL_RE.finditer(text):
+        n = _zh_number(m.group(1))
+        if n and n > 2:
+            found.setdefault(f"ord:{n}", _with_next_word(text, m))
+    for m in _NUMBER_RE.finditer(text):
+        raw = m.group(1).replace(",", "")
+        found.setdefault(f"num:{raw}", m.group(0))
+    return set(found), found
+
+
+_WH_WORDS = {"who", "whom", "whose", "what", "when", "where", "which", "why", "how", "did", "does", "do", "is",
+             "are", "was", "were", "in", "on", "at", "the", "a", "an", "list", "name", "tell", "give", "according",
+             "and", "or", "of", "to", "for", "by", "with", "both", "between", "besides", "apart", "during"}
+
+
+def proper_names(text: str) -> list[str]:
+    """Capitalised English words that are not sentence-initial: candidate proper nouns."""
+    names = []
+    for sent in re.split(r"[.?!]\s+", text):
+        toks = re.findall(r"[A-Za-z][A-Za-z'’-]*", sent)
+        for i, tok in enumerate(toks):
+            if i == 0 or not tok[0].isupper() or tok.lower() in _WH_WORDS or tok.isupper() and len(tok) <= 2:
+                continue
+            names.append(tok)
+    return names
+
+
+def detect_kind(text: str, lang: str) -> Kind:
+    low = text.lower()
+    for kind, en, zh in _KIND_PATTERNS:
+        if re.search(en, low) or re.search(zh, text):
+            return kind
+    return Kind.OTHER
+
+
+def analyse(text: str, previous: "Question | None" = None) -> Question:
+    text = text.strip()
+    lang = language.detect(text)
+    anchors, anchor_text = _anchors(text)
+    q = Question(text=text, lang=lang, kind=detect_kind(text, lang), terms=tokenize(_ZH_QWORDS_RE.sub(" ", text), bigrams_only=True),
+                 anchors=anchors, names=proper_names(text) if lang == "en" else [], anchor_text=anchor_text)
+    if previous is not None and is_follow_up(q, previous):
+        # "Where was it held?" after "Who attended the seventh meeting?" is about the seventh meeting.
+        q.anchors |= previous.anchors
+        q.anchor_text = {**previous.anchor_text, **q.anchor_text}
+        q.context = previous.text + " " + previous.context
+    return q
+
+
+def is_follow_up(q: Question, previous: Question) -> bool:
+    if q.anchors and not q.anchors <= previous.anchors:
+        return False  # it names its own subject
+    return bool(_FOLLOW_UP_RE.search(q.text)) or len(q.terms) <= 3

@@ -1,0 +1,155 @@
+"""The index on disk: passages and their vectors in Chroma, plus a manifest and a BM25 index.
+
+The manifest (`manifest.json`) is the commit point. It lists the articles and the ids of
+their live passages, and names the BM25 generation built from exactly those passages. It is
+replaced atomically (write, fsync, rename) only after every vector it names is in Chroma, so
+an ingest that dies half-way leaves the previous manifest, and with it the previous index,
+whole. Vectors written by the failed run stay in Chroma as orphans: they are invisible to
+queries (results are filtered to live ids), their embeddings are reused by content hash on
+the next run, and the next successful ingest deletes whatever is left over.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from rag.config import Settings
+from rag.errors import IndexBrokenError, IndexBusyError, IndexMissingError
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+MANIFEST_VERSION = 1
+LOCK = ".ingest.lock"
+FEEDBACK = "feedback.jsonl"
+
+
+def collection_name(settings: Settings, model_name: str) -> str:
+    # One collection per embedding model: vectors of two models must never be compared.
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", model_name).strip("-")
+    return f"{settings.collection}_{slug}"[:200]
+
+
+def open_client(settings: Settings):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        from urllib.parse import urlparse
+
+        url = urlparse(settings.chroma_url)
+        try:
+            client = chromadb.HttpClient(host=url.hostname or "127.0.0.1", port=url.port or 8000,
+                                         ssl=url.scheme == "https", settings=chroma_settings)
+            client.heartbeat()
+        except Exception as exc:
+            raise IndexBrokenError(
+                f"cannot reach the Chroma server at {settings.chroma_url} ({exc.__class__.__name__}); "
+                "start it with `chroma run --path DIR --port PORT` or unset RAG_CHROMA_URL") from exc
+        return client
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        return chromadb.PersistentClient(path=str(settings.index_dir / "chroma"), settings=chroma_settings)
+    except Exception as exc:
+        raise IndexBrokenError(
+            f"the index at {settings.index_dir} cannot be opened ({exc}); "
+            f"delete {settings.index_dir} and run `rag ingest` to rebuild it") from exc
+
+
+@dataclass
+class Manifest:
+    articles: dict[str, dict[str, Any]]
+    bm25: str | None = None  # folder name of the live BM25 generation
+    embed_model: str | None = None
+    chunking: dict[str, Any] | None = None
+    collection: str | None = None
+
+    def live_ids(self) -> list[str]:
+        return [pid for a in self.articles.values() for pid in a["passages"]]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"version": MANIFEST_VERSION, "articles": self.articles, "bm25": self.bm25,
+                "embed_model": self.embed_model, "chunking": self.chunking, "collection": self.collection}
+
+
+def load_manifest(index_dir: Path) -> Manifest | None:
+    path = index_dir / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text("utf-8"))
+        if data.get("version") != MANIFEST_VERSION:
+            raise ValueError(f"manifest version {data.get('version')} (expected {MANIFEST_VERSION})")
+        return Manifest(articles=data["articles"], bm25=data.get("bm25"), embed_model=data.get("embed_model"),
+                        chunking=data.get("chunking"), collection=data.get("collection"))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise IndexBrokenError(
+            f"{path} is unreadable ({exc}); delete {index_dir} and run `rag ingest` to rebuild the index") from exc
+
+
+def require_manifest(index_dir: Path) -> Manifest:
+    manifest = load_manifest(index_dir)
+    if manifest is None or not manifest.articles:
+        raise IndexMissingError(
+            f"no articles are indexed in {index_dir}; run `rag ingest [PATH ...] --index-dir {index_dir}` first")
+    return manifest
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False, indent=1)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def save_manifest(index_dir: Path, manifest: Manifest) -> None:
+    write_json_atomic(index_dir / MANIFEST, manifest.to_json())
+
+
+@contextlib.contextmanager
+def ingest_lock(index_dir: Path) -> Iterator[None]:
+    """One writer at a time: Chroma's embedded store is not safe across processes."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / LOCK, "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise IndexBusyError(f"another ingest is writing {index_dir}; wait for it to finish") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def new_generation_dir(index_dir: Path) -> Path:
+    return index_dir / f"bm25-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+
+
+def remove_stale_generations(index_dir: Path, keep: str | None) -> None:
+    for d in index_dir.glob("bm25-*"):
+        if d.name != keep and d.is_dir():
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def dir_bytes(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.exists() else 0

@@ -17,7 +17,7 @@ from rag.retrieval import Hit
 from rag.tokenization import tokenize
 
 # Below this share of the question's (idf-weighted) terms, the best sentence is not an answer.
-MIN_COVERAGE = 0.5
+MIN_COVERAGE = 0.28
 # Sentences kept beside the best one must be at least this good relative to it.
 RELATIVE_KEEP = {"gather": 0.5, "single": 0.85}
 MAX_SENTENCES = {"gather": 6, "single": 2}
@@ -62,6 +62,35 @@ _CUES = {
     Kind.WHO: (re.compile(r"\b[A-Z][a-z]+(?:'[a-z]+)?\s[A-Z][a-z]+(?:'[a-z]+)?\b"),
                re.compile(r"书记|市长|省长|主任|部长|秘书长|领导|主席|总理|负责人|代表")),
 }
+
+
+_DATES = re.compile(rf"\b({_MONTHS})\s+\d{{1,2}}\b|\b(19|20)\d\d\b|\d+\s*[年月日号]|\b\d+H\b|\b\d{{1,2}}:\d\d\b")
+_FIGURE = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand|million|billion)\b"
+                     r"|[一二三四五六七八九十两百千万亿]+\s*[个项次名位条家座处方面倍公里吨元人%]", re.I)
+# When a question names a unit, the figure must be in that unit.
+_UNITS = [
+    (r"\b(km|kilomet(er|re)s?)\b|公里|千米", r"\b(km|kilomet(er|re)s?)\b|公里|千米"),
+    (r"\bpercent|%|percentage|百分|比例|增长率", r"percent|%|百分之"),
+    (r"\byuan\b|\bRMB\b|元|资金|funding|budget|invest", r"yuan|RMB|\$|dollars?|元"),
+    (r"\bpeople\b|\bpersons?\b|\battendees\b|多少人|几人", r"\b(people|persons|attendees|participants|delegates)\b|[0-9一二三四五六七八九十百千万]+\s*(人|名|位)"),
+    (r"\btons?\b|吨", r"\btons?\b|吨"),
+    (r"\bGDP\b|生产总值|growth|增长", r"%|percent|百分|yuan|元|亿"),
+]
+
+
+def states_figure(question: str, sentence: str) -> bool:
+    """Whether `sentence` gives a figure of the kind `question` asks for (dates are not figures)."""
+    rest = _DATES.sub(" ", sentence)
+    if not _FIGURE.search(rest):
+        return False
+    for asked, given in _UNITS:
+        if re.search(asked, question, re.I) and not re.search(given, rest, re.I):
+            return False
+    return True
+
+
+def states_date(sentence: str) -> bool:
+    return bool(_DATES.search(sentence))
 
 
 def has_cue(kind: Kind, text: str, lang: str) -> bool:
@@ -185,7 +214,13 @@ def answer(q: Question, hits: list[Hit], lexicon: Lexicon, article_groups: list[
     if not chosen or chosen[0].score < MIN_COVERAGE:
         best = chosen[0].score if chosen else 0.0
         return abstain(q, hits, reason=f"best sentence covers {best:.2f} of the question (< {MIN_COVERAGE})")
-    if q.kind == Kind.QUANTITY and not any(has_cue(Kind.QUANTITY, c.text, c.hit.lang) for c in chosen):
-        what = "这个数字" if q.lang == "zh" else "this figure"
-        return abstain(q, hits, what=what, reason="no figure in the evidence")
+    # A "how many / when" question is answered by a figure / a date, not by a sentence on the topic.
+    if q.kind == Kind.QUANTITY:
+        chosen = [c for c in chosen if states_figure(q.text, c.text)]
+        if not chosen:
+            return abstain(q, hits, what="这个数字" if q.lang == "zh" else "this figure", reason="no figure in the evidence")
+    if q.kind == Kind.WHEN:
+        chosen = [c for c in chosen if states_date(c.text)]
+        if not chosen:
+            return abstain(q, hits, what="这个日期" if q.lang == "zh" else "this date", reason="no date in the evidence")
     return compose(q, chosen)

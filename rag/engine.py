@@ -23,7 +23,7 @@ from rag.errors import IndexBrokenError, IndexMissingError, QuestionError
 from rag.ingest import IngestReport, Ingestor, Progress
 from rag.questions import Question, analyse
 from rag.retrieval import Hit, Mode, Retriever
-from rag.tokenization import stem
+from rag.tokenization import tokenize
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +174,8 @@ class Engine:
                 # Each anchor is in some article but none holds them all: a comparison of two events.
                 articles = sorted(set.union(*by_anchor.values()))
                 groups = [by_anchor[a] for a in sorted(by_anchor)]
-        unknown = [n for n in q.names if snap.bm25 is not None and snap.bm25.idf(stem(n.lower())) is None]
+        unknown = [n for n in q.names if snap.bm25 is not None
+                   and any(snap.bm25.idf(t) is None for t in tokenize(n))]
         if unknown and not missing_what:
             missing_what = " ".join(unknown)
 

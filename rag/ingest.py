@@ -52,33 +52,34 @@ class IngestReport:
         return d
 
 
-def embed_text(title: str, text: str) -> str:
-    # The title goes with every passage: "the meeting" in paragraph 9 is only findable as
-    # "the seventh meeting" because the headline says which meeting it is.
+def lexical_text(title: str, text: str) -> str:
+    # BM25 sees the title with every passage: "the meeting" in paragraph 9 is only findable
+    # as "the seventh meeting" because the headline says which meeting it is. The dense
+    # vectors do not: a shared title pulls all passages of an article together and cost
+    # 7 points of hit@5 (docs/EVALUATION.md).
     return f"{title}\n{text}"
 
 
 def passage_id(doc: Document, p: Passage) -> str:
-    digest = hashlib.sha256(embed_text(doc.title, p.text).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(lexical_text(doc.title, p.text).encode()).hexdigest()[:16]
     return f"{doc.doc_id}:{p.index}:{digest}"
 
 
 def passage_metadata(doc: Document, p: Passage, model_name: str) -> dict[str, Any]:
     import json
 
-    etext = embed_text(doc.title, p.text)
     return {
         "article_id": doc.article_id, "doc_id": doc.doc_id, "lang": doc.lang, "title": doc.title,
         "date": doc.date or "", "source": doc.source, "outlet": doc.outlet or "", "idx": p.index,
         "start": p.start, "end": p.end, "tokens": p.tokens,
         "sentences": json.dumps(p.sentences),
         # keyed on text and model: the same text under another model is a different vector
-        "content_hash": hashlib.sha256(f"{model_name}\n{etext}".encode()).hexdigest(),
+        "content_hash": hashlib.sha256(f"{model_name}\n{p.text}".encode()).hexdigest(),
     }
 
 
 def chunking_signature(settings: Settings) -> dict[str, Any]:
-    return {"chunk_tokens": settings.chunk_tokens, "overlap": settings.chunk_overlap_sentences, "v": 1}
+    return {"chunk_tokens": settings.chunk_tokens, "overlap": settings.chunk_overlap_sentences, "v": 2}
 
 
 class Ingestor:
@@ -222,7 +223,7 @@ class Ingestor:
         batch = self.settings.embed_batch
         for i in range(0, len(todo), batch):
             part = todo[i:i + batch]
-            texts = [embed_text(n.metadata["title"], n.text) for n in part]
+            texts = [n.text for n in part]
             for n, emb in zip(part, self.embed_model.get_text_embedding_batch(texts)):
                 n.embedding = emb
             self._upsert(part)
@@ -241,7 +242,7 @@ class Ingestor:
         for i in range(0, len(ids), 1000):
             got = self.collection.get(ids=ids[i:i + 1000], include=["documents", "metadatas"])
             for pid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"]):
-                texts[pid] = embed_text(meta["title"], doc)
+                texts[pid] = lexical_text(meta["title"], doc)
         missing = [pid for pid in ids if pid not in texts]
         if missing:
             raise RuntimeError(f"{len(missing)} passages are missing from Chroma (e.g. {missing[0]}); "

@@ -45,7 +45,7 @@ _KIND_PATTERNS: list[tuple[Kind, str, str]] = [
                     r"\b(budget|cost|gdp|growth rate|population)\b", r"多少|几[个次位名年天人项家条]|多大|多长|多久|比例|百分"),
     (Kind.WHO, r"\bwho(m|se)?\b|\bwhich (officials?|leaders?|persons?|people|delegates?)\b|\bname the (officials|leaders|people)\b",
                r"谁|哪些人|哪位|哪几位|什么人|哪些领导|哪些官员"),
-    (Kind.WHEN, r"\bwhen\b|\bwhat (date|day|time|year|month)\b|\bwhich (date|day|year|month)\b", r"什么时候|何时|哪天|哪一天|日期|哪年|几月|几号"),
+    (Kind.WHEN, r"\bwhen\b|\b(what|which|on what) (dates?|days?|time|years?|months?)\b", r"什么时候|何时|哪天|哪一天|日期|哪年|几月|几号"),
     (Kind.WHERE, r"\bwhere\b|\bwhich (city|district|place|venue|province|location)\b|\bin what (city|place)\b",
                  r"哪里|何地|在哪|什么地方|哪个(城市|区|地方|省)"),
     (Kind.WHY, r"\bwhy\b", r"为什么|为何"),
@@ -141,12 +141,13 @@ _WH_WORDS = {"who", "whom", "whose", "what", "when", "where", "which", "why", "h
 
 
 def proper_names(text: str) -> list[str]:
-    """Capitalised English words that are not sentence-initial: candidate proper nouns."""
+    """Capitalised English words that are not sentence-initial: candidate proper nouns.
+    Acronyms are left out: "NDRC" may stand for words the articles spell out."""
     names = []
     for sent in re.split(r"[.?!]\s+", text):
         toks = re.findall(r"[A-Za-z][A-Za-z'’-]*", sent)
         for i, tok in enumerate(toks):
-            if i == 0 or not tok[0].isupper() or tok.lower() in _WH_WORDS or tok.isupper() and len(tok) <= 2:
+            if i == 0 or not tok[0].isupper() or tok.lower() in _WH_WORDS or tok.isupper():
                 continue
             names.append(tok)
     return names

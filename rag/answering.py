@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Callable, Protocol
 
 from rag.citations import Citation, CitationList
-from rag.questions import PARTICIPATION, ZH_PARTICIPATION, Kind, Question, anchor_tokens
+from rag.questions import PARTICIPATION, SLOT_WORDS, ZH_PARTICIPATION, SYNONYMS, Kind, Question, anchor_tokens, canonical
 from rag.retrieval import Hit
 from rag.tokenization import tokenize
 
@@ -108,20 +108,32 @@ def score_sentences(q: Question, hits: list[Hit], lexicon: Lexicon) -> list[Cand
     """Every sentence of `hits`, scored by the idf-weighted share of the question's terms it holds."""
     # Anchors were matched against whole articles already; a sentence need not repeat them.
     spelled = anchor_tokens(q.text)
-    terms = [t for t in dict.fromkeys(q.terms) if t not in spelled]
-    weights = {t: lexicon.idf(t) for t in terms}
-    weights = {t: w for t, w in weights.items() if w}
+    slots = SLOT_WORDS if q.kind in (Kind.WHEN, Kind.WHERE, Kind.WHO) else set()
+    weights: dict[str, float] = {}
+    for t in dict.fromkeys(q.terms):
+        if t in spelled or t in slots:
+            continue
+        c = SYNONYMS.get(t, t)
+        w = lexicon.idf(t) or lexicon.idf(c)  # "chaired" is unknown, its group's "presided" is not
+        if w:
+            weights[c] = max(weights.get(c, 0.0), w)
     participation_terms = {t for t in weights if t in PARTICIPATION}
     total = sum(weights.values())
     out: dict[tuple[str, int], Candidate] = {}
     for rank, hit in enumerate(hits):
-        title_tokens = set(tokenize(hit.meta.get("title", ""), bigrams_only=True))
+        title_tokens = set(canonical(tokenize(hit.meta.get("title", ""), bigrams_only=True)))
+        passage_tokens = set(canonical(tokenize(hit.text, bigrams_only=True)))
         for span in hit.sentences:
             text = hit.text[span[0]:span[1]]
-            toks = set(tokenize(text, bigrams_only=True))
+            raw = tokenize(text, bigrams_only=True)
+            toks = set(canonical(raw)) | set(raw)
             got = sum(w for t, w in weights.items() if t in toks)
             # A term that is in the headline is known for every sentence of the article, at half weight.
+            # Terms of the headline hold for every sentence of the article, terms of the passage
+            # for its sentences ("according to Chen Min'er" is said once, before his speech).
             got += 0.5 * sum(w for t, w in weights.items() if t not in toks and t in title_tokens)
+            got += 0.35 * sum(w for t, w in weights.items()
+                              if t not in toks and t not in title_tokens and t in passage_tokens)
             if q.participation and participation_terms and not (toks & participation_terms) and _participation(toks, text):
                 got += sum(weights[t] for t in participation_terms)  # "presided over" answers "who attended"
             coverage = got / total if total else 0.0
@@ -206,21 +218,42 @@ def abstain(q: Question, closest: list[Hit], what: str | None = None, reason: st
     return Answer(text=text, answered=False, citations=cites.items(), reason=reason or "abstained")
 
 
-def answer(q: Question, hits: list[Hit], lexicon: Lexicon, article_groups: list[set[str]] | None = None) -> Answer:
+ListItems = Callable[[Hit, tuple[int, int]], list[tuple[Hit, tuple[int, int]]]]
+_INTRODUCES_LIST = re.compile(r"[:：]\s*$|\b(the following|as follows)\b[^.]*$", re.I)
+
+
+def answer(q: Question, hits: list[Hit], lexicon: Lexicon, article_groups: list[set[str]] | None = None,
+           list_items: ListItems | None = None) -> Answer:
+    """The answer to `q` from `hits`. `list_items(hit, span)` returns the items of a list that the
+    sentence at `span` introduces ("... include the following:"), which may run into the next passages."""
     if not hits:
         return abstain(q, [], reason="nothing retrieved")
     candidates = score_sentences(q, hits, lexicon)
+    # A "how many / when" question is answered by a figure / a date, not by a sentence on the topic.
+    if q.kind == Kind.QUANTITY:
+        candidates = [c for c in candidates if states_figure(q.text, c.text)]
+        if not candidates:
+            return abstain(q, hits, what="这个数字" if q.lang == "zh" else "this figure", reason="no figure in the evidence")
+    if q.kind == Kind.WHEN:
+        candidates = [c for c in candidates if states_date(c.text)]
+        if not candidates:
+            return abstain(q, hits, what="这个日期" if q.lang == "zh" else "this date", reason="no date in the evidence")
     chosen = select(q, candidates, article_groups)
     if not chosen or chosen[0].score < MIN_COVERAGE:
         best = chosen[0].score if chosen else 0.0
         return abstain(q, hits, reason=f"best sentence covers {best:.2f} of the question (< {MIN_COVERAGE})")
-    # A "how many / when" question is answered by a figure / a date, not by a sentence on the topic.
-    if q.kind == Kind.QUANTITY:
-        chosen = [c for c in chosen if states_figure(q.text, c.text)]
-        if not chosen:
-            return abstain(q, hits, what="这个数字" if q.lang == "zh" else "this figure", reason="no figure in the evidence")
-    if q.kind == Kind.WHEN:
-        chosen = [c for c in chosen if states_date(c.text)]
-        if not chosen:
-            return abstain(q, hits, what="这个日期" if q.lang == "zh" else "this date", reason="no date in the evidence")
+    if list_items is not None:
+        chosen = _expand_lists(chosen, list_items)
     return compose(q, chosen)
+
+
+def _expand_lists(chosen: list[Candidate], list_items: ListItems) -> list[Candidate]:
+    out: list[Candidate] = []
+    for c in chosen:
+        out.append(c)
+        if _INTRODUCES_LIST.search(c.text):
+            for hit, span in list_items(c.hit, c.span):
+                item = Candidate(hit, c.rank, span, hit.text[span[0]:span[1]], c.score, c.cue)
+                if item.key not in {x.key for x in out} | {x.key for x in chosen}:
+                    out.append(item)
+    return out

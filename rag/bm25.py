@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 
 log = logging.getLogger(__name__)
+# bm25s logs every build at DEBUG through its own handler; that is noise on our stderr.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 IDS_FILE = "passage_ids.json"
 

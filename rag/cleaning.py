@@ -107,7 +107,7 @@ def is_body(line: str) -> bool:
     if not stripped.endswith(TERMINAL):
         return False
     if language.detect(stripped) == "zh":
-        return language.cjk_count(stripped) >= 30
+        return language.cjk_count(stripped) >= 15
     return words(stripped) >= 12
 
 
@@ -182,7 +182,7 @@ def clean_lines(lines: list[str], title_hint: str | None = None) -> CleanArticle
     # After the last paragraph of running text come timestamps, links to other stories and labels.
     tail = kept[last_body + 1:]
     for line in tail:
-        if body and (is_dateline(line) or not is_body(line)) and words(line) <= 15:
+        if body and (is_dateline(line) or not line.endswith(TERMINAL) and words(line) <= 15):
             removed.extend(tail[tail.index(line):])
             break
         body.append(line)

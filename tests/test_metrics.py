@@ -1,0 +1,287 @@
+"""Every metric of rag.metrics against values computed by hand on a tiny fixed example.
+
+The example: a question whose gold span is "Chen Min'er presided", five retrieved passages
+of which the 2nd and 4th hold the span (the 4th with a line break and a curly apostrophe
+inside it), and an index holding three passages with the span.
+"""
+
+import math
+
+import pytest
+
+from rag import metrics as M
+from rag.evaluation import EvalQuestion, aggregate, failure_reasons, score_answer, score_retrieval
+
+GOLD = ["Chen Min'er presided"]
+PASSAGES = [
+    "The session opened on June 29 in Chongqing.",
+    "Chen Min'er presided over the session.",
+    "Wang Xiaohui attended and spoke.",
+    "As the host, Chen Min’er\n  presided over it.",
+    "Reports were made.",
+]
+RELS = [False, True, False, True, False]
+
+
+# -- matching ------------------------------------------------------------------------------------
+
+def test_normalise_collapses_space_quotes_and_case():
+    assert M.normalise("  Chen\n Min’er\tPRESIDED ") == "chen min'er presided"
+
+
+def test_contains_ignores_whitespace_and_case_and_never_matches_empty():
+    assert M.contains("a  b\nC d", "B c")
+    assert not M.contains("abc", "")
+    assert not M.contains("abc", "   ")
+
+
+def test_chinese_spans_match():
+    assert M.contains("会议在璧山区举行。", "璧山")
+
+
+def test_relevance_any_gold_span():
+    assert M.relevance(PASSAGES, GOLD) == RELS
+    assert M.relevance(PASSAGES, ["June 29", "Wang Xiaohui"]) == [True, False, True, False, False]
+
+
+def test_relevance_without_gold_span_is_all_false():
+    assert M.relevance(PASSAGES, []) == [False] * 5
+    assert M.relevance(PASSAGES, [""]) == [False] * 5
+
+
+# -- retrieval -----------------------------------------------------------------------------------
+
+def test_hit_at_k():
+    assert M.hit_at_k(RELS, 1) == 0.0
+    assert M.hit_at_k(RELS, 2) == 1.0
+    assert M.hit_at_k(RELS, 5) == 1.0
+    assert M.hit_at_k([], 5) == 0.0  # nothing retrieved
+    with pytest.raises(ValueError):
+        M.hit_at_k(RELS, 0)
+
+
+def test_reciprocal_rank():
+    assert M.reciprocal_rank(RELS) == 0.5
+    assert M.reciprocal_rank([True]) == 1.0
+    assert M.reciprocal_rank([False, False, False]) == 0.0
+    assert M.reciprocal_rank([]) == 0.0
+
+
+def test_ndcg_by_hand():
+    # DCG = 1/log2(3) + 1/log2(5) = 0.63093 + 0.43068 = 1.06161
+    dcg = 1 / math.log2(3) + 1 / math.log2(5)
+    assert M.dcg_at_k(RELS, 5) == pytest.approx(dcg)
+    # Three relevant passages in the index: IDCG = 1 + 1/log2(3) + 1/2 = 2.13093
+    assert M.ndcg_at_k(RELS, 5, n_relevant=3) == pytest.approx(dcg / (1 + 1 / math.log2(3) + 0.5))
+    assert M.ndcg_at_k(RELS, 5, n_relevant=3) == pytest.approx(0.49819, abs=1e-5)
+    # Unknown index count: the two found are the ideal: IDCG = 1 + 1/log2(3) = 1.63093
+    assert M.ndcg_at_k(RELS, 5) == pytest.approx(dcg / (1 + 1 / math.log2(3)))
+
+
+def test_ndcg_cut_at_k():
+    # only rank 2 counts at k=2; ideal of 3 relevant at k=2 is 1 + 1/log2(3)
+    assert M.ndcg_at_k(RELS, 2, n_relevant=3) == pytest.approx((1 / math.log2(3)) / (1 + 1 / math.log2(3)))
+
+
+def test_ndcg_edge_cases():
+    assert M.ndcg_at_k([], 5, n_relevant=2) == 0.0  # nothing retrieved
+    assert M.ndcg_at_k([False, False], 5, n_relevant=0) is None  # nothing relevant anywhere
+    assert M.ndcg_at_k([True], 5, n_relevant=1) == 1.0
+
+
+def test_ndcg_duplicate_relevant_passages_stay_at_most_one():
+    # The same span in two overlapping passages, both retrieved first, the index said 1.
+    assert M.ndcg_at_k([True, True, False], 5, n_relevant=1) == pytest.approx(1.0)
+    assert M.hit_at_k([True, True], 1) == 1.0
+    assert M.reciprocal_rank([True, True]) == 1.0
+
+
+# -- answers -------------------------------------------------------------------------------------
+
+FACTS = [["Chen Min'er"], ["June 29", "6月29日"], ["Chongqing"]]
+
+
+def test_fact_recall_case_insensitive_any_alternative():
+    answer = "On 6月29日, CHEN MIN'ER presided [1]."
+    assert M.facts_present(answer, FACTS) == [True, True, False]
+    assert M.fact_recall(answer, FACTS) == pytest.approx(2 / 3)
+
+
+def test_fact_recall_across_a_marker():
+    # markers are dropped before matching, so they never hide a fact
+    assert M.strip_markers("June[1] 29 [2]").split() == ["June", "29"]
+    assert M.fact_recall("It was June [1] 29.", [["June 29"]]) == 1.0
+    assert M.fact_recall("It was June[12] 29.", [["June 29"]]) == 1.0
+
+
+def test_fact_recall_empty_answer_and_no_facts():
+    assert M.fact_recall("", FACTS) == 0.0
+    assert M.fact_recall("anything", []) is None
+
+
+def test_fact_recall_of_an_abstention_is_zero_even_if_it_echoes_a_fact():
+    text = "The articles do not mention “Chongqing”. The closest passages are [1] [2]."
+    assert M.fact_recall(text, FACTS, answered=False) == 0.0
+
+
+def test_context_fact_recall():
+    assert M.context_fact_recall(PASSAGES, FACTS) == pytest.approx(1.0)
+    assert M.context_fact_recall(PASSAGES[2:], FACTS) == pytest.approx(1 / 3)  # Chen Min’er (curly) matches
+    assert M.context_fact_recall([], FACTS) == 0.0  # nothing retrieved
+    assert M.context_fact_recall(PASSAGES, []) is None
+
+
+# -- citations -----------------------------------------------------------------------------------
+
+def test_citation_precision():
+    assert M.citation_precision(["a", "a"], ["a", "b"]) == 1.0
+    assert M.citation_precision(["a", "c"], ["a", "b"]) == 0.0
+    assert M.citation_precision([], ["a"]) == 0.0  # an answer without citations is unsupported
+    assert M.citation_precision(["a"], []) is None  # no gold articles (unanswerable question)
+
+
+def test_stated_facts_and_fact_support():
+    answer = "Chen Min'er presided on June 29 [1] [2] [3]."
+    assert M.stated_facts(answer, FACTS) == [["Chen Min'er"], ["June 29"]]
+    cited = [PASSAGES[0], PASSAGES[1], PASSAGES[2]]  # June 29 / Chen Min'er / neither
+    assert M.fact_support(answer, cited, FACTS) == (2, 3)
+
+
+def test_fact_support_undefined_without_stated_facts_or_citations():
+    assert M.fact_support("Nothing relevant [1].", PASSAGES[:1], FACTS) is None
+    assert M.fact_support("Chen Min'er", [], FACTS) is None
+    assert M.fact_support("", PASSAGES, FACTS) is None  # empty answer
+
+
+def test_marker_validity():
+    assert M.markers("a [1] b [2] c [1] [7]") == [1, 2, 1, 7]
+    assert M.marker_validity("a [1] b [2] c [1] [7]", [1, 2]) == (3, 4)
+    assert M.marker_validity("no markers", [1]) == (0, 0)
+    assert M.pooled([M.marker_validity("no markers", [1])]) is None
+
+
+# -- abstention ----------------------------------------------------------------------------------
+
+ANSWERED = [True, True, False, True, False, False]
+ANSWERABLE = [True, True, True, False, False, False]
+# tp=2 (0,1)  fn=1 (2: abstained on answerable)  fp=1 (3: answered unanswerable)  tn=2 (4,5)
+
+
+def test_confusion():
+    assert M.confusion(ANSWERED, ANSWERABLE) == {"tp": 2, "fn": 1, "fp": 1, "tn": 2}
+    with pytest.raises(ValueError):
+        M.confusion([True], [True, False])
+
+
+def test_abstention_scores_by_hand():
+    s = M.abstention_scores(ANSWERED, ANSWERABLE)
+    assert s["abstention_accuracy"] == pytest.approx(4 / 6)
+    assert s["answered_precision"] == pytest.approx(2 / 3)
+    assert s["answered_recall"] == pytest.approx(2 / 3)
+    assert s["abstention_precision"] == pytest.approx(2 / 3)
+    assert s["abstention_recall"] == pytest.approx(2 / 3)
+
+
+def test_abstention_scores_zero_division_is_none():
+    s = M.abstention_scores([True, True], [True, True])  # never abstains, nothing unanswerable
+    assert s["abstention_accuracy"] == 1.0
+    assert s["abstention_precision"] is None
+    assert s["abstention_recall"] is None
+    assert M.abstention_scores([], [])["abstention_accuracy"] is None
+
+
+# -- aggregation ---------------------------------------------------------------------------------
+
+def test_mean_pooled_ratio():
+    assert M.mean([1.0, None, 0.0]) == 0.5
+    assert M.mean([None]) is None
+    assert M.pooled([(1, 2), None, (2, 2)]) == 0.75
+    assert M.ratio(1, 0) is None
+
+
+def test_percentile_linear_interpolation():
+    xs = [10.0, 20.0, 30.0, 40.0]
+    assert M.percentile(xs, 50) == 25.0
+    assert M.percentile(xs, 95) == pytest.approx(38.5)  # pos 2.85 -> 30 + 0.85 * 10
+    assert M.percentile(xs, 0) == 10.0 and M.percentile(xs, 100) == 40.0
+    assert M.percentile([7.0], 95) == 7.0
+    assert M.percentile([], 50) is None
+    with pytest.raises(ValueError):
+        M.percentile(xs, 101)
+
+
+def test_below_thresholds():
+    metrics = {"hit@5": 0.9, "fact_recall": 0.85, "abstention_precision": None}
+    assert M.below_thresholds(metrics, {"hit@5": 0.95, "fact_recall": 0.85}) == [("hit@5", 0.9, 0.95)]
+    assert M.below_thresholds(metrics, {"abstention_precision": 0.5}) == [("abstention_precision", None, 0.5)]
+    with pytest.raises(KeyError):
+        M.below_thresholds(metrics, {"hit@50": 0.5})
+
+
+# -- one question scored end to end (rag.evaluation glue, no engine) ---------------------------
+
+def _q(answerable=True, facts=(("Chen Min'er",), ("June 29",)), spans=("Chen Min'er presided",)):
+    return EvalQuestion("q1", "Who presided?", "en", "who", answerable, tuple(facts),
+                        ("fifth",) if answerable else (), tuple(spans) if answerable else ())
+
+
+def _row(q, passages, answer, answered, citations, n_relevant=3):
+    row = {"id": q.id, "category": q.category, "language": q.language, "answerable": q.answerable,
+           "answered": answered}
+    row.update(score_retrieval(q, passages, n_relevant))
+    row.update(score_answer(q, answer, answered, citations))
+    row["failures"] = failure_reasons(q, row)
+    return row
+
+
+def test_scored_row_by_hand():
+    q = _q()
+    cites = [{"n": 1, "article_id": "fifth", "text": PASSAGES[1]}]
+    r = _row(q, PASSAGES, "Chen Min'er presided over the session. [1]", True, cites)
+    assert (r["hit@1"], r["hit@2"], r["hit@5"], r["mrr"]) == (0.0, 1.0, 1.0, 0.5)
+    assert r["ndcg@5"] == pytest.approx(0.49819, abs=1e-5)
+    assert r["fact_recall"] == 0.5 and r["context_fact_recall"] == 1.0
+    assert r["citation_precision"] == 1.0 and r["fact_support"] == (1, 1) and r["marker_validity"] == (1, 1)
+    assert r["failures"] == ["fact recall 0.50; missing: June 29"]
+
+
+def test_abstention_on_answerable_and_nothing_retrieved():
+    q = _q()
+    r = _row(q, [], "The articles do not say.", False, [], n_relevant=3)
+    assert r["hit@5"] == 0.0 and r["mrr"] == 0.0 and r["ndcg@5"] == 0.0
+    assert r["fact_recall"] == 0.0 and r["context_fact_recall"] == 0.0
+    assert r["citation_precision"] is None and r["fact_support"] is None
+    assert r["failures"] == ["abstained on an answerable question", "no gold passage in the top 5"]
+
+
+def test_gold_span_in_no_indexed_passage_is_a_miss_not_undefined():
+    r = _row(_q(), PASSAGES[2:3], "x", False, [], n_relevant=0)
+    assert r["ndcg@5"] == 0.0
+    assert "no indexed passage contains a gold span" in r["failures"][-1]
+
+
+def test_answered_on_unanswerable():
+    q = _q(answerable=False, facts=())
+    cites = [{"n": 1, "article_id": "fifth", "text": PASSAGES[0]}]
+    r = _row(q, PASSAGES, "The session opened on June 29 [1].", True, cites)
+    assert "hit@5" not in r and r["fact_recall"] is None and r["context_fact_recall"] is None
+    assert r["citation_precision"] is None  # no gold articles to be within
+    assert r["failures"] == ["answered an unanswerable question"]
+
+
+def test_aggregate_by_hand():
+    q = _q()
+    good = _row(q, PASSAGES, "Chen Min'er on June 29 [1]", True,
+                [{"n": 1, "article_id": "fifth", "text": PASSAGES[1]}])
+    abstained = _row(q, PASSAGES[2:], "The articles do not say. [1]", False,
+                     [{"n": 1, "article_id": "fifth", "text": PASSAGES[2]}])
+    unans = _row(_q(answerable=False, facts=()), PASSAGES, "The articles do not say.", False, [])
+    agg = aggregate([good, abstained, unans])
+    assert agg["hit@1"] == 0.0 and agg["hit@2"] == 1.0  # both at rank 2 (the abstained one's list starts at PASSAGES[2])
+    assert agg["mrr"] == pytest.approx(0.5)
+    assert agg["fact_recall"] == pytest.approx(0.5)  # (1 + 0) / 2
+    assert agg["citation_precision"] == 1.0  # only the answered one counts
+    assert agg["marker_validity"] == 1.0  # 2 markers, both listed
+    assert agg["abstention_accuracy"] == pytest.approx(2 / 3)
+    assert agg["abstention_precision"] == pytest.approx(1 / 2)
+    assert agg["abstention_recall"] == 1.0

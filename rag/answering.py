@@ -218,17 +218,47 @@ def abstain(q: Question, closest: list[Hit], what: str | None = None, reason: st
     return Answer(text=text, answered=False, citations=cites.items(), reason=reason or "abstained")
 
 
+Similarity = Callable[[str, list[str]], list[float]]  # question, sentences -> cosine similarities
+# e5 cosines between a question and a sentence in another language: below LOW unrelated,
+# above HIGH on topic (measured on the shipped articles, see docs/EVALUATION.md).
+CROSS_LINGUAL_LOW, CROSS_LINGUAL_HIGH = 0.76, 0.84
+SEMANTIC_PASSAGES = 3
+
+
+def score_sentences_semantic(q: Question, hits: list[Hit], similarity: Similarity) -> list[Candidate]:
+    """For a question with no passage in its language (a Chinese question about an English-only
+    article), words cannot match: score sentences by embedding similarity instead."""
+    cands: dict[tuple[str, int], Candidate] = {}
+    for rank, hit in enumerate(hits[:SEMANTIC_PASSAGES]):  # embedding sentences costs ~10 ms each
+        for span in hit.sentences:
+            c = Candidate(hit, rank, span, hit.text[span[0]:span[1]])
+            cands.setdefault(c.key, c)
+    items = list(cands.values())
+    if not items:
+        return []
+    sims = similarity(q.text, [c.text for c in items])
+    for c, sim in zip(items, sims):
+        coverage = min(1.0, max(0.0, (sim - CROSS_LINGUAL_LOW) / (CROSS_LINGUAL_HIGH - CROSS_LINGUAL_LOW)))
+        toks = set(tokenize(c.text, bigrams_only=True))
+        c.cue = has_cue(q.kind, c.text, c.hit.lang) and (not q.participation or _participation(toks, c.text))
+        c.score = coverage * (1.0 if c.cue else 0.5) + 0.02 / (c.rank + 1)
+    return sorted(items, key=lambda c: (-c.score, c.rank, c.span[0]))
+
+
 ListItems = Callable[[Hit, tuple[int, int]], list[tuple[Hit, tuple[int, int]]]]
 _INTRODUCES_LIST = re.compile(r"[:：]\s*$|\b(the following|as follows)\b[^.]*$", re.I)
 
 
 def answer(q: Question, hits: list[Hit], lexicon: Lexicon, article_groups: list[set[str]] | None = None,
-           list_items: ListItems | None = None) -> Answer:
+           list_items: ListItems | None = None, similarity: Similarity | None = None) -> Answer:
     """The answer to `q` from `hits`. `list_items(hit, span)` returns the items of a list that the
     sentence at `span` introduces ("... include the following:"), which may run into the next passages."""
     if not hits:
         return abstain(q, [], reason="nothing retrieved")
-    candidates = score_sentences(q, hits, lexicon)
+    if similarity is not None and not any(h.lang == q.lang for h in hits):
+        candidates = score_sentences_semantic(q, hits, similarity)
+    else:
+        candidates = score_sentences(q, hits, lexicon)
     # A "how many / when" question is answered by a figure / a date, not by a sentence on the topic.
     if q.kind == Kind.QUANTITY:
         candidates = [c for c in candidates if states_figure(q.text, c.text)]

@@ -73,6 +73,7 @@ class Engine:
         self._collection = None
         self._snapshot: _Snapshot | None = None
         self._lock = threading.RLock()
+        self._sentence_vectors: dict[str, Any] = {}
 
     # -- parts, loaded on first use and kept for the life of the process --------------------
     @property
@@ -189,9 +190,22 @@ class Engine:
         if missing_what:
             result_answer = answering.abstain(q, hits, what=_describe(missing_what, q), reason=f"not in the articles: {missing_what}")
         else:
-            result_answer = answering.answer(q, hits, snap.bm25 or _NoLexicon(), groups, self._list_items)
+            result_answer = answering.answer(q, hits, snap.bm25 or _NoLexicon(), groups, self._list_items,
+                                             self._similarity)
         timings["answer"] = (time.perf_counter() - t1) * 1000
         return Result(text, result_answer, timings, q, hits)
+
+    def _similarity(self, question: str, sentences: list[str]) -> list[float]:
+        import numpy as np
+
+        qv = np.asarray(self.embed_model.get_query_embedding(question))
+        todo = [s for s in dict.fromkeys(sentences) if s not in self._sentence_vectors]
+        if todo:
+            for s, v in zip(todo, self.embed_model.get_text_embedding_batch(todo)):
+                self._sentence_vectors[s] = np.asarray(v)
+            while len(self._sentence_vectors) > 5000:  # bounded: oldest out first
+                self._sentence_vectors.pop(next(iter(self._sentence_vectors)))
+        return [float(self._sentence_vectors[s] @ qv) for s in sentences]
 
     def _list_items(self, hit: Hit, span: tuple[int, int], limit: int = 12) -> list[tuple[Hit, tuple[int, int]]]:
         """The list items that follow the sentence at `span`, read on into the next passages of the

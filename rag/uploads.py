@@ -48,21 +48,22 @@ def accept(src: Path, orig_name: str, index_dir: Path, max_bytes: int) -> Accept
     """Check one uploaded file and copy it into the uploads folder.
 
     Raises ArticleError (one-line reason) for a wrong type, an empty, oversized or binary
-    file, or one with no article text; nothing is written then.
+    file, or one with no article text; nothing is written then. Messages name the file by
+    its cleaned name, never by the raw one the client sent.
     """
     name = safe_name(orig_name or src.name)
     suffix = Path(name).suffix
     if suffix not in SUFFIXES:
-        raise ArticleError(f"{orig_name}: {suffix or 'no extension'} files are not articles; "
+        raise ArticleError(f"{name}: {suffix or 'no extension'} files are not articles; "
                            "upload .txt, .md or .html")
     try:
         size = src.stat().st_size
     except OSError as exc:
-        raise ArticleError(f"{orig_name}: the upload cannot be read ({exc}); try again") from exc
+        raise ArticleError(f"{name}: the upload cannot be read ({exc.strerror}); try again") from exc
     if size == 0:
-        raise ArticleError(f"{orig_name}: the file is empty")
+        raise ArticleError(f"{name}: the file is empty")
     if size > max_bytes:
-        raise ArticleError(f"{orig_name}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit "
+        raise ArticleError(f"{name}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit "
                            "for one article")
     # Parse it under its own name before it goes anywhere near the index: this is the same
     # check the ingest makes, so its reason (binary, not UTF-8, no text) is the one shown.

@@ -338,8 +338,8 @@ def build_app(engine, settings: Settings | None = None, *, stream_delay: float =
     top_k_default = min(MAX_TOP_K, app.settings.top_k)
     max_mb = app.settings.max_article_bytes / 1e6
 
-    with gr.Blocks(title="News articles Q&A", analytics_enabled=False) as demo:
-        gr.Markdown("## News articles Q&A\nAnswers are sentences quoted from the articles; "
+    with gr.Blocks(title="News articles: questions and answers", analytics_enabled=False) as demo:
+        gr.Markdown("## Questions about the news articles\nAnswers are sentences quoted from the articles; "
                     "each [n] links to the passage it comes from.")
         turns = gr.State([])
         with gr.Tabs():

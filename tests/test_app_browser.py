@@ -37,7 +37,7 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, app_server):
+def page(browser, app_server, request):
     context = browser.new_context(viewport={"width": 1280, "height": 1000})
     pg = context.new_page()
     outside: list[str] = []
@@ -45,7 +45,11 @@ def page(browser, app_server):
     pg.on("request", lambda r: None if r.url.startswith((local, "data:", "blob:")) else outside.append(r.url))
     pg.goto(app_server.url, wait_until="load")
     pg.locator("#rag-question textarea").wait_for()
+    failed_before = request.session.testsfailed
     yield pg
+    if request.session.testsfailed > failed_before:  # keep what the browser showed, for the CI log
+        OUTPUT_DIR.mkdir(exist_ok=True)
+        pg.screenshot(path=str(OUTPUT_DIR / f"failed-{request.node.name}.png"))
     context.close()
     assert outside == [], f"the page called out of the machine: {outside}"
 
@@ -59,6 +63,18 @@ def ask(page, question: str):
     box.press("Enter")
     expect(done).to_have_count(before + 1, timeout=ANSWER_TIMEOUT)
     return done.nth(before)
+
+
+def screenshot_at(page, element, name: str) -> None:
+    """Screenshot with `element` at the top of the chat, once Gradio's own autoscroll is over."""
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    for _ in range(10):
+        element.evaluate("el => el.scrollIntoView({block: 'start'})")
+        time.sleep(0.3)
+        chat_top = page.locator("#rag-chat").bounding_box()["y"]
+        if abs(element.bounding_box()["y"] - chat_top) < 60:
+            break
+    page.screenshot(path=str(OUTPUT_DIR / name))
 
 
 def test_answer_cites_and_links_its_passages_then_follow_up(page, app_server):
@@ -79,17 +95,14 @@ def test_answer_cites_and_links_its_passages_then_follow_up(page, app_server):
     # every marker leads to a passage shown with this answer
     for href in set(answer.locator("a.rag-marker").evaluate_all("els => els.map(e => e.getAttribute('href'))")):
         expect(answer.locator(href)).to_have_count(1)
-    OUTPUT_DIR.mkdir(exist_ok=True)
-    page.locator("#rag-chat .rag-question").first.evaluate("el => el.scrollIntoView({block: 'start'})")
-    page.screenshot(path=str(OUTPUT_DIR / "chat.png"))
+    screenshot_at(page, page.locator("#rag-chat .rag-question").first, "chat.png")
     marker.click()
     assert page.evaluate("location.hash") == target
 
     follow = ask(page, "Where was it held?")
     expect(follow.locator(".rag-answer-text")).to_contain_text("Bishan")
     expect(follow.locator(".rag-cite").first).to_contain_text("seventh")
-    page.locator("#rag-chat .rag-question").last.evaluate("el => el.scrollIntoView({block: 'start'})")
-    page.screenshot(path=str(OUTPUT_DIR / "chat-follow-up.png"))
+    screenshot_at(page, page.locator("#rag-chat .rag-question").last, "chat-follow-up.png")
 
 
 def test_chinese_example_on_an_empty_chat(page):

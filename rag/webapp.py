@@ -379,7 +379,7 @@ def build_app(engine, settings: Settings | None = None, *, stream_delay: float =
 
         # Programs upload one file at a time through these: kept out of sight in the page.
         with gr.Column(visible=False):
-            api_file = gr.File(file_count="single", file_types=UPLOAD_TYPES)
+            api_file = gr.File(file_count="single")  # types checked by uploads.accept, with a clearer message
             api_summary = gr.JSON()
             api_trigger = gr.Button()
 

@@ -256,9 +256,10 @@ class ChatApp:
         gr.Info("Thanks, your vote was saved.")
 
     # API ----------------------------------------------------------------------------------
-    def ask_api(self, question: str, top_k: int = 5) -> dict:
-        """Answer a question about the articles. Returns the JSON of `rag ask --json`:
-        question, answer (with [n] markers), answered, citations, timings_ms."""
+    def ask_api(self, question: str, top_k: int = 0) -> dict:
+        """Answer a question about the articles (top_k: passages to retrieve, 0 for the server's
+        default). Returns the JSON of `rag ask --json`: question, answer (with [n] markers),
+        answered, citations, timings_ms."""
         try:
             return self.engine.ask(question, top_k=int(top_k) if top_k else None).to_json()
         except RagError as exc:

@@ -238,5 +238,23 @@ def eval_(file, index_dir, chroma_url, retrieval, top_k, report_dir, baseline, t
             sys.exit(1)
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but loopback exposes the app to the network.")
+@click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True)
+@index_dir_option
+@chroma_option
+@click.option("--auth", metavar="USER:PASSWORD", default=None, envvar="RAG_AUTH",
+              help="Ask for this user name and password (env RAG_AUTH); use it on a shared instance.")
+@click.option("--ingest/--no-ingest", default=None,
+              help="Index data/articles at start-up (default: only when using the default index folder).")
+@handle_errors
+def serve(host, port, index_dir, chroma_url, auth, ingest):
+    """Start the browser chat app (default http://127.0.0.1:7860)."""
+    from rag.webapp import serve as run
+
+    run(index_dir=index_dir, host=host, port=port, auth=auth, ingest=ingest, chroma_url=chroma_url)
+
+
 if __name__ == "__main__":
     main()

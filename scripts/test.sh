@@ -8,7 +8,7 @@ PYTHON=${PYTHON:-python3}
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,eval]'
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+    apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
   else
     echo "chromium is not installed: the browser tests will be skipped (apt-get install chromium)" >&2
   fi

@@ -1,0 +1,504 @@
+"""The browser chat app (Gradio): a thin layer over rag.engine.Engine.
+
+Safety rule for this module: every string that comes from an article or a user is passed
+through `esc` before it becomes HTML, and the chatbot renders our HTML as-is (no Markdown),
+so article text can neither inject markup nor be reinterpreted as Markdown links. The
+chatbot's own sanitizer stays on as a second line of defence.
+
+Endpoints for programs (gradio_client):
+    /ask     question (, top_k) -> the JSON of `rag ask --json`
+    /upload  one .txt/.md/.html file (gradio_client.handle_file) -> the ingest summary
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Iterator
+
+import gradio as gr
+
+from rag import feedback, uploads
+from rag.citations import MARKER_RE
+from rag.config import DEFAULT_ARTICLES, DEFAULT_INDEX_DIR, Settings
+from rag.errors import ArticleError, IndexBusyError, IndexMissingError, QuestionError, RagError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 7860
+# Asks are thread-safe in the engine and take tens of milliseconds of CPU; 8 at once keeps
+# a shared instance responsive without letting one burst starve the machine.
+CONCURRENCY = 8
+MAX_TOP_K = 20
+UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".markdown"]
+
+EXAMPLES = [
+    "Who attended the seventh meeting?",
+    "谁主持了第七次会议座谈会？",
+    "Where was the fifth session held?",
+    "When was the fifth joint meeting held?",
+    "第七次会议在哪里举行？",
+]
+
+LANG_NAMES = {"en": "English", "zh": "Chinese"}
+
+CSS = """
+.rag-question { white-space: normal; }
+.rag-answer-text { line-height: 1.6; }
+.rag-answer-text a.rag-marker { text-decoration: none; font-weight: 600; padding: 0 1px;
+  color: var(--color-accent); }
+.rag-answer-text a.rag-marker:hover { text-decoration: underline; }
+.rag-badge { display: inline-block; font-size: 0.8em; font-weight: 700; letter-spacing: .02em;
+  padding: 2px 10px; border-radius: 999px; margin-bottom: 6px;
+  background: #fef3c7; color: #92400e; border: 1px solid #f59e0b; }
+.rag-abstained .rag-answer-text { font-style: italic; opacity: .85; }
+.rag-error { color: #b91c1c; }
+.rag-pending { opacity: .7; font-style: italic; }
+.rag-sources { margin-top: 10px; }
+.rag-sources > summary { cursor: pointer; font-weight: 600; font-size: .9em; opacity: .8; }
+.rag-cite { border-left: 3px solid var(--color-accent); padding: 4px 10px; margin: 8px 0;
+  border-radius: 4px; background: var(--background-fill-secondary); scroll-margin-top: 80px; }
+.rag-abstained .rag-cite { border-left-color: #f59e0b; }
+.rag-cite:target { outline: 2px solid var(--color-accent); }
+.rag-cite-head { font-weight: 600; font-size: .95em; line-height: 1.35; }
+.rag-cite-n { color: var(--color-accent); margin-right: 4px; }
+.rag-cite-meta { font-size: .8em; opacity: .75; margin: 2px 0 4px; }
+.rag-cite-text { font-size: .92em; line-height: 1.5; }
+.rag-cite-text mark { background: rgba(250, 204, 21, .45); color: inherit; padding: 0 1px; border-radius: 2px; }
+.rag-p { display: block; height: .45em; }
+.rag-timing { font-size: .75em; opacity: .6; margin-top: 6px; }
+#rag-articles td, #rag-articles th { font-family: var(--font); }
+.rag-upload-ok { color: #15803d; }
+.rag-upload-bad { color: #b91c1c; }
+"""
+
+
+# --- rendering: pure functions, everything escaped --------------------------------------------
+def esc(value: Any) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def text_html(text: str) -> str:
+    """Escaped text with its line breaks kept (innerHTML would collapse them)."""
+    paragraphs = re.split(r"\n[ \t]*\n\s*", text.replace("\r\n", "\n"))
+    return '<span class="rag-p"></span>'.join(esc(p).replace("\n", "<br>") for p in paragraphs)
+
+
+def merge_spans(spans: list, length: int) -> list[tuple[int, int]]:
+    clean = sorted((max(0, int(s)), min(length, int(e))) for s, e in spans if int(e) > int(s))
+    merged: list[tuple[int, int]] = []
+    for s, e in clean:
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        elif s < e:
+            merged.append((s, e))
+    return merged
+
+
+def highlight_html(text: str, spans: list) -> str:
+    """`text` escaped, with the character spans `spans` wrapped in <mark>."""
+    out, pos = [], 0
+    for s, e in merge_spans(spans, len(text)):
+        out += [text_html(text[pos:s]), "<mark>", text_html(text[s:e]), "</mark>"]
+        pos = e
+    out.append(text_html(text[pos:]))
+    return "".join(out)
+
+
+def link_markers(escaped: str, anchors: dict[int, str]) -> str:
+    """Turn each [n] of already-escaped text into a link to its passage."""
+    def sub(m: re.Match) -> str:
+        n = int(m.group(1))
+        target = anchors.get(n)
+        if target is None:
+            return m.group(0)
+        return f'<a class="rag-marker" href="#{target}" title="passage {n}">[{n}]</a>'
+    return MARKER_RE.sub(sub, escaped)
+
+
+def answer_chunks(answer: str) -> list[str]:
+    """The answer cut after each run of citation markers: the units it streams in."""
+    parts = [p for p in re.split(r"(?<=\])\s*(?=[^\[\s.,;:!?。，；：！？)）])", answer.strip()) if p]
+    return parts or [answer]
+
+
+def citation_html(c: dict[str, Any], anchor: str, show_scores: bool) -> str:
+    lang = LANG_NAMES.get(c.get("lang"), c.get("lang") or "")
+    meta = [c.get("date") or "undated", lang, c.get("source") or ""]
+    if show_scores and c.get("score") is not None:
+        meta.append(f"score {float(c['score']):.3f}")
+    return (f'<div class="rag-cite" id="{esc(anchor)}">'
+            f'<div class="rag-cite-head"><span class="rag-cite-n">[{int(c["n"])}]</span>{esc(c.get("title"))}</div>'
+            f'<div class="rag-cite-meta">{" · ".join(esc(m) for m in meta if m)}</div>'
+            f'<div class="rag-cite-text">{highlight_html(c.get("text") or "", c.get("highlights") or [])}</div>'
+            f'</div>')
+
+
+def answer_html(result: dict[str, Any], msg_id: str, show_scores: bool = False, upto: int | None = None) -> str:
+    """One assistant message: the answer with linked [n] markers, then the cited passages.
+
+    `upto` shows only the first `upto` chunks of the answer (while it streams in)."""
+    citations = result.get("citations", [])
+    anchors = {int(c["n"]): f"{msg_id}-c{int(c['n'])}" for c in citations}
+    answered = bool(result.get("answered"))
+    text = result.get("answer", "")
+    if upto is not None:
+        text = " ".join(answer_chunks(text)[:upto]) + " …"
+    parts = [f'<div class="rag-answer {"rag-answered" if answered else "rag-abstained"}">']
+    if not answered:
+        parts.append('<div class="rag-badge">No answer in the articles</div>')
+    parts.append(f'<div class="rag-answer-text">{link_markers(text_html(text), anchors)}</div>')
+    if upto is None and citations:
+        label = "Sources" if answered else "Closest passages"
+        parts.append(f'<details class="rag-sources" open><summary>{label} ({len(citations)})</summary>')
+        parts += [citation_html(c, anchors[int(c["n"])], show_scores) for c in citations]
+        parts.append("</details>")
+    if upto is None and show_scores and result.get("timings_ms"):
+        t = result["timings_ms"]
+        parts.append(f'<div class="rag-timing">retrieval {float(t.get("retrieve", 0)):.0f} ms · '
+                     f'answer {float(t.get("answer", 0)):.0f} ms</div>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def question_html(question: str) -> str:
+    return f'<div class="rag-question">{text_html(question)}</div>'
+
+
+def turn_messages(turn: dict[str, Any], show_scores: bool) -> list[dict[str, str]]:
+    if turn.get("error"):
+        reply = f'<div class="rag-error">⚠ {text_html(turn["error"])}</div>'
+    elif turn.get("result") is None:
+        reply = '<div class="rag-pending">Searching the articles…</div>'
+    else:
+        reply = answer_html(turn["result"], turn["id"], show_scores, turn.get("upto"))
+    return [{"role": "user", "content": question_html(turn["question"])},
+            {"role": "assistant", "content": reply}]
+
+
+def chat_messages(turns: list[dict[str, Any]], show_scores: bool) -> list[dict[str, str]]:
+    return [m for t in turns for m in turn_messages(t, show_scores)]
+
+
+def articles_rows(articles: list[dict[str, Any]]) -> list[list[Any]]:
+    # The table shows plain text (Dataframe cells of type "str" are not HTML).
+    return [[a["title"], a.get("date") or "", ", ".join(LANG_NAMES.get(lang, lang) for lang in a.get("langs", [])),
+             a.get("passages", 0), a.get("source", "")] for a in articles]
+
+
+def stats_html(stats: dict[str, Any]) -> str:
+    docs = stats.get("documents", {})
+    langs = ", ".join(f"{LANG_NAMES.get(k, k)} {v}" for k, v in docs.items() if v)
+    return (f'<div>{int(stats.get("articles", 0))} articles (language versions: {esc(langs) or "none"}), '
+            f'{int(stats.get("passages", 0))} passages, index {float(stats.get("index_bytes", 0)) / 1e6:.1f} MB '
+            f'in <code>{esc(stats.get("index_dir"))}</code></div>')
+
+
+# --- the app ---------------------------------------------------------------------------------
+class ChatApp:
+    """What the UI events call; each method turns engine errors into messages for the user."""
+
+    def __init__(self, engine, settings: Settings | None = None, stream_delay: float = 0.04):
+        self.engine = engine
+        self.settings = settings or engine.settings
+        self.stream_delay = stream_delay
+
+    # chat ---------------------------------------------------------------------------------
+    def chat(self, message: str, turns: list[dict[str, Any]] | None, top_k: float, show_scores: bool) -> Iterator:
+        turns = list(turns or [])
+        try:
+            question = self.engine.validate_question(message)
+        except QuestionError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+        history = [t["question"] for t in turns if t.get("result") is not None]
+        turn: dict[str, Any] = {"id": "m" + uuid.uuid4().hex[:10], "question": question, "result": None,
+                                "error": None, "upto": 0, "top_k": int(top_k)}
+        turns.append(turn)
+        yield chat_messages(turns, show_scores), turns, ""
+        try:
+            result = self.engine.ask(question, top_k=int(top_k), history=history)
+        except RagError as exc:
+            turn["error"] = str(exc)
+            yield chat_messages(turns, show_scores), turns, ""
+            return
+        except Exception as exc:  # a bug: keep the app up, say where to look
+            log.exception("answering %r failed", question)
+            turn["error"] = f"internal error ({exc.__class__.__name__}); the server log has the details"
+            yield chat_messages(turns, show_scores), turns, ""
+            return
+        turn["result"] = result.to_json(details=True)
+        chunks = answer_chunks(turn["result"]["answer"])
+        for i in range(1, len(chunks)):
+            turn["upto"] = i
+            yield chat_messages(turns, show_scores), turns, ""
+            time.sleep(self.stream_delay)
+        turn["upto"] = None
+        yield chat_messages(turns, show_scores), turns, ""
+
+    def like(self, turns: list[dict[str, Any]] | None, data: gr.LikeData) -> None:
+        index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+        turns = turns or []
+        turn = turns[index // 2] if 0 <= index // 2 < len(turns) else None
+        if turn is None or turn.get("result") is None:
+            return
+        vote = {True: "up", False: "down", None: "cleared"}.get(data.liked, str(data.liked))
+        try:
+            feedback.record(self.settings.index_dir, turn["result"], vote, top_k=turn.get("top_k"))
+        except OSError as exc:
+            log.exception("cannot write feedback")
+            raise gr.Error(f"your vote could not be saved ({exc})") from None
+        gr.Info("Thanks, your vote was saved.")
+
+    # API ----------------------------------------------------------------------------------
+    def ask_api(self, question: str, top_k: int = 0) -> dict:
+        """Answer a question about the articles (top_k: passages to retrieve, 0 for the server's
+        default). Returns the JSON of `rag ask --json`: question, answer (with [n] markers),
+        answered, citations, timings_ms."""
+        try:
+            return self.engine.ask(question, top_k=int(top_k) if top_k else None).to_json()
+        except RagError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+        except Exception as exc:
+            log.exception("answering %r failed", question)
+            raise gr.Error(f"internal error ({exc.__class__.__name__}); the server log has the details") from None
+
+    # articles -----------------------------------------------------------------------------
+    def ingest_file(self, path: str | Path, progress=None) -> dict[str, Any]:
+        """Add one uploaded file; raises RagError with the reason when it is refused."""
+        src = Path(path)
+        accepted = uploads.accept(src, src.name, self.settings.index_dir, self.settings.max_article_bytes)
+
+        def on_progress(stage: str, done: int, total: int) -> None:
+            if progress is not None and total:
+                progress((done, total), desc=f"{src.name}: {stage}")
+
+        try:
+            report = self.engine.ingest([accepted.path], progress=on_progress)
+        except BaseException:
+            uploads.undo(accepted)
+            raise
+        if report.skipped:
+            uploads.undo(accepted)
+            raise ArticleError(report.skipped[0][1])
+        summary = report.to_json()
+        summary["file"] = accepted.path.name
+        return summary
+
+    def upload_api(self, file: str | None, progress=gr.Progress()) -> dict:
+        if not file:
+            raise gr.Error("no file was sent; pass one .txt, .md or .html file")
+        try:
+            return self.ingest_file(file, progress)
+        except RagError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+        except Exception as exc:
+            log.exception("ingesting %s failed", file)
+            raise gr.Error(f"internal error ({exc.__class__.__name__}); the server log has the details") from None
+
+    def upload_ui(self, files: list[str] | None, progress=gr.Progress()):
+        if not files:
+            raise gr.Error("choose one or more .txt, .md or .html files first")
+        lines = []
+        for f in files:
+            name = Path(f).name
+            try:
+                s = self.ingest_file(f, progress)
+            except RagError as exc:
+                lines.append(f'<li class="rag-upload-bad">✗ {esc(exc)}</li>')
+                continue
+            except Exception as exc:
+                log.exception("ingesting %s failed", f)
+                lines.append(f'<li class="rag-upload-bad">✗ {esc(name)}: internal error '
+                             f'({esc(exc.__class__.__name__)}); the server log has the details</li>')
+                continue
+            if s["articles_added"] or s["articles_updated"]:
+                verb = "added" if s["articles_added"] else "updated"
+                what = f'{verb}: {s["passages_added"]} new passages, ready for questions'
+            else:
+                what = "already in the index, unchanged"
+            lines.append(f'<li class="rag-upload-ok">✓ {esc(s["file"])}: {what}</li>')
+        rows, stats = self.articles_view()
+        return f"<ul>{''.join(lines)}</ul>", rows, stats, None
+
+    def articles_view(self):
+        try:
+            return articles_rows(self.engine.articles()), stats_html(self.engine.stats())
+        except RagError as exc:
+            return [], f'<div class="rag-error">{esc(exc)}</div>'
+
+
+def build_app(engine, settings: Settings | None = None, *, stream_delay: float = 0.04) -> gr.Blocks:
+    """The Blocks of the app, queued for CONCURRENCY simultaneous users. Launch it with `launch`."""
+    app = ChatApp(engine, settings, stream_delay)
+    top_k_default = min(MAX_TOP_K, app.settings.top_k)
+    max_mb = app.settings.max_article_bytes / 1e6
+
+    with gr.Blocks(title="News articles: questions and answers", analytics_enabled=False) as demo:
+        gr.Markdown("## Questions about the news articles\nAnswers are sentences quoted from the articles; "
+                    "each [n] links to the passage it comes from.")
+        turns = gr.State([])
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat"):
+                with gr.Row():
+                    with gr.Column(scale=4):
+                        chatbot = gr.Chatbot(
+                            label="Conversation", show_label=False, elem_id="rag-chat", height="72vh",
+                            min_height=420, layout="panel",
+                            render_markdown=False, sanitize_html=True, latex_delimiters=[],
+                            examples=[{"text": q} for q in EXAMPLES],
+                            placeholder="Ask about the news articles, in English or Chinese. Try one of these:",
+                        )
+                        with gr.Row():
+                            box = gr.Textbox(placeholder="Ask a question about the articles…", show_label=False,
+                                             scale=5, autofocus=True, elem_id="rag-question", max_lines=4)
+                            send = gr.Button("Ask", variant="primary", scale=1, elem_id="rag-ask")
+                    with gr.Column(scale=1, min_width=220):
+                        gr.Markdown("### Settings")
+                        top_k = gr.Slider(1, MAX_TOP_K, value=top_k_default, step=1, label="Passages retrieved (top-k)")
+                        show_scores = gr.Checkbox(False, label="Show retrieval scores")
+                        clear = gr.Button("New conversation")
+                        gr.Markdown("Follow-up questions such as *Where was it held?* use the earlier "
+                                    "questions of this conversation. Use the thumbs under an answer to tell us whether it helped.")
+            with gr.Tab("Articles", id="articles") as articles_tab:
+                stats = gr.HTML()
+                table = gr.Dataframe(headers=["Title", "Date", "Languages", "Passages", "File"],
+                                     datatype=["str", "str", "str", "number", "str"], interactive=False,
+                                     wrap=True, elem_id="rag-articles",
+                                     column_widths=["46%", "11%", "13%", "9%", "21%"])
+                gr.Markdown(f"### Add articles\n.txt, .md or .html, up to {max_mb:.0f} MB each. They are "
+                            "indexed right away and can be asked about when the upload finishes.")
+                files = gr.File(file_count="multiple", file_types=UPLOAD_TYPES, label="Article files",
+                                elem_id="rag-upload")
+                add = gr.Button("Add to the index", variant="primary", elem_id="rag-add")
+                upload_status = gr.HTML(elem_id="rag-upload-status")
+
+        # Programs upload one file at a time through these: kept out of sight in the page.
+        with gr.Column(visible=False):
+            api_file = gr.File(file_count="single")  # types checked by uploads.accept, with a clearer message
+            api_summary = gr.JSON()
+            api_trigger = gr.Button()
+
+        ask_inputs = [box, turns, top_k, show_scores]
+        ask_outputs = [chatbot, turns, box]
+        # One pool of CONCURRENCY slots for every way of asking, browser or API.
+        asking = dict(concurrency_limit=CONCURRENCY, concurrency_id="ask")
+        box.submit(app.chat, ask_inputs, ask_outputs, api_visibility="private", **asking)
+        send.click(app.chat, ask_inputs, ask_outputs, api_visibility="private", **asking)
+        chatbot.example_select(_example_text, None, box, api_visibility="private", queue=False).then(
+            app.chat, ask_inputs, ask_outputs, api_visibility="private", **asking)
+        chatbot.like(app.like, [turns], None, api_visibility="private")
+        chatbot.clear(lambda: [], None, turns, api_visibility="private", queue=False)
+        clear.click(lambda: ([], []), None, [chatbot, turns], api_visibility="private", queue=False)
+        show_scores.change(chat_messages, [turns, show_scores], chatbot, api_visibility="private", queue=False)
+
+        add.click(app.upload_ui, [files], [upload_status, table, stats, files], api_visibility="private",
+                  concurrency_limit=1, concurrency_id="ingest")
+        api_trigger.click(app.upload_api, [api_file], [api_summary], api_name="upload",
+                          concurrency_limit=1, concurrency_id="ingest")
+        gr.api(app.ask_api, api_name="ask", **asking)
+        demo.load(app.articles_view, None, [table, stats], api_visibility="private")
+        articles_tab.select(app.articles_view, None, [table, stats], api_visibility="private")
+
+    demo.queue(default_concurrency_limit=CONCURRENCY)
+    return demo
+
+
+def _example_text(evt: gr.SelectData) -> str:
+    return evt.value["text"] if isinstance(evt.value, dict) else str(evt.value)
+
+
+def launch(demo: gr.Blocks, settings: Settings, host: str = DEFAULT_HOST, port: int | None = DEFAULT_PORT,
+           auth: tuple[str, str] | None = None, block: bool = False) -> str:
+    """Start the server; returns its URL. With block=True, serves until interrupted."""
+    _, url, _ = demo.launch(
+        server_name=host, server_port=port, auth=auth, prevent_thread_lock=True, quiet=True,
+        css=CSS, ssr_mode=False, share=False, inbrowser=False,
+        max_file_size=settings.max_article_bytes,
+        auth_message="This instance is shared: sign in with the user name and password you were given." if auth else None,
+    )
+    if block:
+        demo.block_thread()
+    return url
+
+
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise ValueError("--auth / RAG_AUTH must be USER:PASSWORD, both non-empty")
+    return user, password
+
+
+def prepare_index(engine, ingest: bool) -> None:
+    """Bring the index up to date with data/articles (incremental: cheap when nothing changed)."""
+    if ingest:
+        if not (Path(engine.settings.index_dir) / "manifest.json").exists():
+            print(f"indexing {DEFAULT_ARTICLES} into {engine.settings.index_dir} for the first time "
+                  "(about half a minute per 100 passages)…", flush=True)
+        try:
+            report = engine.ingest([DEFAULT_ARTICLES])
+        except IndexBusyError as exc:
+            print(f"warning: {exc}; serving the index as it is", flush=True)
+            return
+        for path, reason in report.skipped:
+            print(f"skipped {path}: {reason}", flush=True)
+        changed = report.articles_added or report.articles_updated
+        print(f"index: {report.articles} articles"
+              + (f" ({len(changed)} added or updated, {report.embedded} passages embedded)" if changed else ", up to date"),
+              flush=True)
+        return
+    try:
+        engine.require_index()
+    except IndexMissingError as exc:
+        print(f"warning: {exc}; or add articles in the app's Articles tab", flush=True)
+
+
+def _warm_up(engine) -> None:
+    """Load the model and the index before the first user waits for them."""
+    try:
+        engine.require_index()
+        engine.embed_model.get_query_embedding("warm up")
+    except RagError:
+        pass
+    except Exception:
+        log.exception("warm-up failed (the first question will try again)")
+
+
+def serve(index_dir: Path | str | None = None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
+          auth: str | None = None, ingest: bool | None = None, chroma_url: str | None = None,
+          block: bool = True) -> str:
+    """`rag serve` / `python app.py`. Indexes data/articles first when the index is the default one
+    (or ingest=True), prints the URL, and serves until interrupted."""
+    from rag.engine import Engine
+
+    credentials = parse_auth(auth)
+    settings = Settings.from_env(index_dir=index_dir, chroma_url=chroma_url)
+    if ingest is None:
+        ingest = settings.chroma_url is None and Path(settings.index_dir).resolve() == DEFAULT_INDEX_DIR.resolve()
+    engine = Engine(settings)
+    prepare_index(engine, ingest)
+    demo = build_app(engine, settings)
+    try:
+        url = launch(demo, settings, host, port, credentials, block=False)
+    except OSError as exc:
+        raise RagError(f"cannot listen on {host}:{port} ({exc}); pass another --port") from exc
+    threading.Thread(target=_warm_up, args=(engine,), daemon=True, name="warm-up").start()
+    if host not in ("127.0.0.1", "localhost", "::1") and not credentials:
+        print(f"warning: listening on {host} without --auth: anyone who can reach it can ask and upload",
+              flush=True)
+    print(f"Chat app running at {url} (Ctrl+C to stop)", flush=True)
+    if block:
+        try:
+            demo.block_thread()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            demo.close()
+    return url

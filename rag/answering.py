@@ -19,7 +19,11 @@ from rag.tokenization import tokenize
 # Below this share of the question's (idf-weighted) terms, the best sentence is not an answer.
 MIN_COVERAGE = 0.28
 HEAD_UNKNOWN_FACTOR = 0.6
-PHRASE_BONUS = 0.1  # per pair of question words found side by side, at most two pairs
+PHRASE_BONUS = 0.1
+NAME_WEIGHT = 0.5
+# "What did X say / call / according to X": X is the speaker, not what the answer is about.
+_ATTRIBUTION = re.compile(r"\b(say|said|says|call|called|describe[sd]?|according to|stress(ed)?|propose[sd]?|"
+                          r"point(ed)? out|urge[sd]?|hope[sd]?|want(ed)?|cite[sd]?|mention(ed)?|speech)\b", re.I)  # per pair of question words found side by side, at most two pairs
 # Sentences kept beside the best one must be at least this good relative to it.
 RELATIVE_KEEP = {"gather": 0.5, "single": 0.85}
 MAX_SENTENCES = {"gather": 6, "single": 2}
@@ -118,11 +122,16 @@ def score_sentences(q: Question, hits: list[Hit], lexicon: Lexicon) -> list[Cand
     spelled = anchor_tokens(q.text)
     slots = SLOT_WORDS if q.kind in (Kind.WHEN, Kind.WHERE, Kind.WHO) else set()
     weights: dict[str, float] = {}
+    name_tokens = set(tokenize(" ".join(q.names))) if _ATTRIBUTION.search(q.text) else set()
     for t in dict.fromkeys(q.terms):
         if t in spelled or t in slots:
             continue
         c = SYNONYMS.get(t, t)
         w = lexicon.idf(t) or lexicon.idf(c)  # "chaired" is unknown, its group's "presided" is not
+        if w and t in name_tokens:
+            # Names are rare, so their idf is high, but in "What did Wang Xiaohui call the
+            # cornerstone" the name only says whose speech; "cornerstone" is what to find.
+            w *= NAME_WEIGHT
         if w:
             weights[c] = max(weights.get(c, 0.0), w)
     participation_terms = {t for t in weights if t in PARTICIPATION}

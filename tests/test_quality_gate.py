@@ -16,7 +16,7 @@ OUT = PROJECT_ROOT / "test-output" / "eval"
 def test_question_set_meets_thresholds(real_engine):
     questions = ev.load_questions(ev.DEFAULT_QUESTIONS)
     assert len(questions) >= 50
-    result = ev.evaluate(real_engine, questions, baseline=True)
+    result = ev.evaluate(real_engine, questions, baseline=True, source=str(ev.DEFAULT_QUESTIONS))
     gate = ev.check_thresholds(result, ev.load_thresholds(PROJECT_ROOT / "eval" / "thresholds.json"))
     paths = ev.write_report(result, OUT, gate)
     print("\n" + ev.render_table(result))

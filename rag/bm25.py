@@ -14,8 +14,14 @@ from pathlib import Path
 import numpy as np
 
 log = logging.getLogger(__name__)
-# bm25s logs every build at DEBUG through its own handler; that is noise on our stderr.
-logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+
+def _bm25s():
+    import bm25s
+
+    # bm25s sets its logger to DEBUG when imported and logs every build: noise on our stderr.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
 
 IDS_FILE = "passage_ids.json"
 
@@ -35,8 +41,7 @@ class BM25Index:
 
     @classmethod
     def build(cls, ids: list[str], tokens: list[list[str]]) -> "BM25Index":
-        import bm25s
-
+        bm25s = _bm25s()
         if len(ids) != len(tokens):
             raise ValueError("ids and tokens differ in length")
         retriever = bm25s.BM25()
@@ -51,8 +56,7 @@ class BM25Index:
 
     @classmethod
     def load(cls, folder: Path) -> "BM25Index":
-        import bm25s
-
+        bm25s = _bm25s()
         retriever = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
         ids = json.loads((folder / IDS_FILE).read_text("utf-8"))
         return cls(retriever, ids)

@@ -92,8 +92,7 @@ def ingest(paths, index_dir, chroma_url, prune, chunk_tokens, as_json):
         if bar is None:
             bar = bars[stage] = tqdm(total=total, desc=stage, unit="", leave=False, file=sys.stderr)
         bar.total = total
-        bar.n = done
-        bar.refresh()
+        bar.update(done - bar.n)  # update(), not n=, so that the rate shown is right
 
     try:
         report = engine.ingest(list(paths) or [DEFAULT_ARTICLES], prune=prune, progress=progress)

@@ -19,6 +19,7 @@ from typing import Any, Callable
 from llama_index.core.schema import TextNode
 
 from rag import store
+from rag.bm25 import IDS_FILE as BM25_IDS
 from rag.bm25 import BM25Index
 from rag.config import Settings
 from rag.errors import ArticleError
@@ -157,7 +158,8 @@ class Ingestor:
                         report.articles_removed.append(aid)
                         del articles[aid]
 
-            changed = bool(todo or report.articles_removed or old is None or reset)
+            bm25_whole = bool(old and old.bm25 and (index_dir / old.bm25 / BM25_IDS).exists())
+            changed = bool(todo or report.articles_removed or old is None or reset or not bm25_whole)
             manifest = store.Manifest(articles=articles, bm25=old.bm25 if old else None,
                                       embed_model=model_name, chunking=sig,
                                       collection=self.collection.name)

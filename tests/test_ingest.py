@@ -155,3 +155,16 @@ def test_changed_chunking_rechunks_everything(fake_engine, articles_copy):
     assert r.passages_added > first.passages_added
     manifest = json.loads((e.settings.index_dir / store.MANIFEST).read_text())
     assert manifest["chunking"]["chunk_tokens"] == 100
+
+
+def test_a_lost_bm25_index_is_rebuilt_by_the_next_ingest(fake_engine, articles_copy):
+    from rag.errors import IndexBrokenError
+    e = fake_engine()
+    e.ingest([articles_copy])
+    manifest = store.load_manifest(e.settings.index_dir)
+    shutil.rmtree(e.settings.index_dir / manifest.bm25)
+    with pytest.raises(IndexBrokenError, match="rag ingest"):
+        fake_engine().ask("Who presided over the fifth session?")
+    r = fake_engine().ingest([articles_copy])
+    assert r.passages_added == 0 and r.embedded == 0
+    assert fake_engine().ask("Who presided over the fifth session?").answer.answered

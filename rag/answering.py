@@ -78,7 +78,7 @@ _UNITS = [
     (r"\b(km|kilomet(er|re)s?)\b|公里|千米", r"\b(km|kilomet(er|re)s?)\b|公里|千米"),
     (r"\bpercent|%|percentage|百分|比例|增长率", r"percent|%|百分之"),
     (r"\byuan\b|\bRMB\b|元|资金|funding|budget|invest", r"yuan|RMB|\$|dollars?|元"),
-    (r"\bpeople\b|\bpersons?\b|\battendees\b|多少人|几人", r"\b(people|persons|attendees|participants|delegates)\b|[0-9一二三四五六七八九十百千万]+\s*(人|名|位)"),
+    (r"\bpeople\b|\bpersons?\b|\battendees\b|\bpopulation\b|\binhabitants\b|多少人|几人|人口", r"\b(people|persons|attendees|participants|delegates)\b|[0-9一二三四五六七八九十百千万]+\s*(人|名|位)"),
     (r"\btons?\b|吨", r"\btons?\b|吨"),
     (r"\bGDP\b|生产总值|growth|增长", r"%|percent|百分|yuan|元|亿"),
 ]

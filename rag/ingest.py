@@ -80,7 +80,10 @@ def passage_metadata(doc: Document, p: Passage, model_name: str) -> dict[str, An
 
 
 def chunking_signature(settings: Settings) -> dict[str, Any]:
-    return {"chunk_tokens": settings.chunk_tokens, "overlap": settings.chunk_overlap_sentences, "v": 2}
+    from rag.tokenization import TOKENIZER_VERSION
+
+    return {"chunk_tokens": settings.chunk_tokens, "overlap": settings.chunk_overlap_sentences, "v": 3,
+            "tokenizer": TOKENIZER_VERSION}
 
 
 class Ingestor:

@@ -109,7 +109,8 @@ class Question:
 
 
 def anchors_in_text(text: str) -> set[str]:
-    found, _ = _anchors(text)
+    """Anchors an article offers to questions (see `_anchors`)."""
+    found, _ = _anchors(text, with_bare=True)
     return found
 
 
@@ -132,7 +133,7 @@ def _zh_number(s: str) -> int | None:
 
 def _with_next_word(text: str, m: re.Match) -> str:
     """The anchor with the word after it ("eighth meeting", "第八次会议"), to name it in a reply."""
-    nxt = re.match(r"\s*([A-Za-z-]+|[\u4e00-\u9fff]{1,2})", text[m.end():])
+    nxt = re.match(r"\s*([A-Za-z-]+|[\u4e00-\u9fff]{1,3})", text[m.end():])
     phrase = m.group(0) + (nxt.group(0) if nxt else "")
     return phrase.strip()
 
@@ -143,16 +144,54 @@ def anchor_tokens(text: str) -> set[str]:
     return set(tokenize(" ".join(words), bigrams_only=True))
 
 
-def _anchors(text: str) -> tuple[set[str], dict[str, str]]:
+# What an ordinal counts: "the sixth meeting" is not "the Sixth ... Congress". Nouns of one
+# class, in English or Chinese, count the same series of events.
+_EVENT_CLASSES = {
+    "meeting": "meet meetings session sessions conference 会议 座谈 联席 会晤 例会",
+    "congress": "congress 代表 大会",
+    "plenum": "plenari plenum 全会 全体",
+    "festival": "festiv 艺术 节",
+    "games": "game 运会",
+}
+_CLASS_OF = {}
+for _cls, _words in _EVENT_CLASSES.items():
+    for _w in _words.split():
+        _CLASS_OF[_w if not _w.isascii() else stem(_w)] = _cls
+_CLASS_WINDOW = 6
+
+
+def _ordinal_class(text: str, end: int) -> str | None:
+    """The class of the event an ordinal ending at `end` counts, from the next few words."""
+    after = text[end:end + 80]
+    if re.match(r"\s*[次届个轮期]", after):  # 第七次会议: skip the measure word
+        after = re.sub(r"^\s*[次届个轮期]", "", after)
+    for tok in tokenize(after, bigrams_only=True)[:_CLASS_WINDOW]:
+        if tok in _CLASS_OF:
+            return _CLASS_OF[tok]
+    return None
+
+
+def _anchors(text: str, with_bare: bool = False) -> tuple[set[str], dict[str, str]]:
+    """Anchors of `text`. An ordinal followed by an event noun gives "ord:7:meeting";
+    with `with_bare` (for articles) it also gives "ord:7", which matches questions that
+    name no event class."""
     found: dict[str, str] = {}
+
+    def add_ordinal(n: int, m: re.Match, describe: str) -> None:
+        cls = _ordinal_class(text, m.end())
+        key = f"ord:{n}:{cls}" if cls else f"ord:{n}"
+        found.setdefault(key, describe)
+        if with_bare:
+            found.setdefault(f"ord:{n}", describe)
+
     for m in _EN_ORDINAL_RE.finditer(text):
         n = _ORDINAL_WORDS.get(m.group(1).lower()) if m.group(1) else int(m.group(2))
         if n and n > 2:
-            found.setdefault(f"ord:{n}", "the " + _with_next_word(text, m))
+            add_ordinal(n, m, "the " + _with_next_word(text, m))
     for m in _ZH_ORDINAL_RE.finditer(text):
         n = _zh_number(m.group(1))
         if n and n > 2:
-            found.setdefault(f"ord:{n}", _with_next_word(text, m))
+            add_ordinal(n, m, _with_next_word(text, m))
     for m in _NUMBER_RE.finditer(text):
         raw = m.group(1).replace(",", "")
         found.setdefault(f"num:{raw}", m.group(0))

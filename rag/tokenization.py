@@ -11,6 +11,9 @@ from __future__ import annotations
 import functools
 import re
 
+# Bump when tokens change: the BM25 index on disk is then rebuilt by the next ingest.
+TOKENIZER_VERSION = 2
+
 _TOKEN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[A-Za-z\u00c0-\u024f]+(?:['’][A-Za-z]+)?|\d+(?:\.\d+)?")
 _CJK_RUN = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$")
 
@@ -21,7 +24,7 @@ he her here hers herself him himself his how i if in into is it its itself just 
 nor not of off on once only or other our ours ourselves out over own same she should so some such than that
 the their theirs them themselves then there these they this those through to too under until up very was we
 were what when where which while who whom why will with would you your yours yourself yourselves
-s t don shall may might must us one
+s t don shall may might must us one many much
 """.split())
 
 # Function words of Chinese questions; single characters, dropped from unigrams only.

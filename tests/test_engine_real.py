@@ -108,3 +108,14 @@ def test_reingest_of_shipped_articles_adds_nothing(real_engine):
     from tests.conftest import ARTICLES
     r = real_engine.ingest([ARTICLES])
     assert r.passages_added == 0 and r.embedded == 0 and r.passages_removed == 0
+
+
+def test_an_ordinal_of_another_kind_of_event_is_not_the_meeting(real_engine):
+    # The 2022 article mentions the "Sixth Chongqing Municipal Congress", not a sixth meeting.
+    data = ask(real_engine, "第六次会议在哪里举行？")
+    assert not data["answered"] and "第六次会议" in data["answer"]
+
+
+def test_a_figure_the_articles_do_not_give_is_not_made_up(real_engine):
+    data = ask(real_engine, "What is the population of Chongqing?")
+    assert not data["answered"]

@@ -63,6 +63,8 @@ class Result:
             d["warning"] = self.warning
             d["model"] = self.model
         if details:
+            if self.mode is not None:
+                d["draft"] = self.draft  # the model's raw reply, before verification
             d["reason"] = self.answer.reason
             d["sentences"] = self.answer.sentences
             d["retrieved"] = [{"id": h.id, "article_id": h.article_id, "lang": h.lang, "score": round(h.score, 5),

@@ -69,13 +69,14 @@ def compose(checks: list[Check], passages: dict[int, Hit], lang: str) -> tuple[A
         if not c.supported:
             continue
         ns = []
-        for n in c.valid:
+        # A cited passage with no statement in it (only instructions) is not a source.
+        for n in [n for n in c.valid if n in c.evidence] or c.valid:
             new = cites.cite(passages[n], c.evidence.get(n))
             mapping[n] = new
             if new not in ns:
                 ns.append(new)
         parts.append(c.text + " " + "".join(f"[{n}]" for n in ns))
-        sentences.append({"text": c.text, "citation": ns[0], "passage_id": passages[c.valid[0]].id})
+        sentences.append({"text": c.text, "citation": ns[0], "passage_id": cites.items()[ns[0] - 1].passage_id})
     text = ("" if lang == "zh" else " ").join(parts)
     answer = Answer(text=text, answered=True, citations=cites.items(), reason="generated", sentences=sentences)
     problems = check(answer.text, answer.citations)

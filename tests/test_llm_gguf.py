@@ -46,7 +46,7 @@ def server(gguf):
     assert s.proc.poll() is not None, "the server process was stopped"
 
 
-def small_llm(server, timeout=90.0) -> ChatLLM:
+def small_llm(server, timeout=150.0) -> ChatLLM:
     return ChatLLM(server.url, model=server.model, timeout=timeout, max_tokens=160, temperature=0.0,
                    label=f"{server.model} (test)")
 
@@ -110,7 +110,8 @@ def test_rag_eval_with_a_local_gguf(real_engine, gguf, tmp_path):
     subset = write_subset(tmp_path / "subset.jsonl")
     r = CliRunner().invoke(main, ["eval", str(subset), "--index-dir", str(real_engine.settings.index_dir),
                                   "--report", str(tmp_path / "report"), "--no-baseline", "--json", "--limit", "2",
-                                  "--llm-gguf", str(gguf), "--llm-timeout", "90"], catch_exceptions=False)
+                                  "--llm-gguf", str(gguf), "--llm-timeout", "90"],
+                           env={"RAG_LLM_MAX_TOKENS": "160"}, catch_exceptions=False)
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)
     assert data["set"]["answers"].startswith("generative: SmolLM2-135M-Instruct.Q4_1 (local GGUF")

@@ -31,6 +31,8 @@ def handle_errors(fn):
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
+        except click.ClickException:  # usage errors: click prints them and exits 2
+            raise
         except QuestionError as exc:
             _fail(str(exc), 2)
         except RagError as exc:
@@ -53,6 +55,32 @@ def index_dir_option(fn):
 def chroma_option(fn):
     return click.option("--chroma-url", default=None, metavar="URL",
                         help="Use a Chroma server, e.g. http://127.0.0.1:8000 (env RAG_CHROMA_URL).")(fn)
+
+
+def llm_options(fn):
+    """The language-model options shared by ask, eval and serve (docs/LLM.md)."""
+    options = [
+        click.option("--llm-url", default=None, metavar="URL",
+                     help="An OpenAI-compatible server for generative answers, e.g. http://127.0.0.1:11434/v1 "
+                          "(env RAG_LLM_URL; API key from env RAG_LLM_API_KEY)."),
+        click.option("--llm-model", default=None, metavar="NAME", help="Model name on that server (env RAG_LLM_MODEL)."),
+        click.option("--llm-gguf", default=None, metavar="PATH", type=click.Path(dir_okay=False, path_type=Path),
+                     help="A local GGUF file, run by llama.cpp (pip install 'newsrag[llm]'; env RAG_LLM_GGUF)."),
+        click.option("--llm-timeout", type=click.FloatRange(0.1, 3600), default=None, metavar="SECONDS",
+                     help="Give up on the model after this long and answer extractively (default 30, env RAG_LLM_TIMEOUT)."),
+        click.option("--llm-context", type=click.IntRange(512, 1_000_000), default=None, metavar="TOKENS",
+                     help="The model's context window (default 4096, env RAG_LLM_CONTEXT)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def llm_settings(llm_url=None, llm_model=None, llm_gguf=None, llm_timeout=None, llm_context=None) -> dict:
+    if llm_url and llm_gguf:
+        raise click.UsageError("give --llm-url or --llm-gguf, not both")
+    return {"llm_url": llm_url, "llm_model": llm_model, "llm_gguf": llm_gguf, "llm_timeout": llm_timeout,
+            "llm_context": llm_context}
 
 
 def make_engine(index_dir=None, chroma_url=None, **overrides):
@@ -120,11 +148,13 @@ def ingest(paths, index_dir, chroma_url, prune, chunk_tokens, as_json):
 @click.option("--retrieval", type=click.Choice(["hybrid", "vector", "bm25"]), default="hybrid", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per question.")
 @click.option("--details", is_flag=True, help="With --json: add highlights, retrieved passages and the reason.")
+@llm_options
 @handle_errors
-def ask(question, index_dir, chroma_url, top_k, retrieval, as_json, details):
+def ask(question, index_dir, chroma_url, top_k, retrieval, as_json, details, **llm):
     """Answer QUESTION; `-` reads one question per line from stdin."""
-    engine = make_engine(index_dir, chroma_url)
+    engine = make_engine(index_dir, chroma_url, **llm_settings(**llm))
     engine.require_index()
+    engine.llm  # start a local model now: a setup error stops here, before any question
     questions = (line.strip() for line in sys.stdin) if question == "-" else iter([question])
     failed = 0
     for q in questions:
@@ -144,6 +174,7 @@ def ask(question, index_dir, chroma_url, top_k, retrieval, as_json, details):
             sys.stdout.flush()
         else:
             click.echo(render_text(result))
+    engine.close()
     if failed:
         sys.exit(1)
 
@@ -151,13 +182,20 @@ def ask(question, index_dir, chroma_url, top_k, retrieval, as_json, details):
 def render_text(result) -> str:
     data = result.to_json(details=True)
     lines = [("" if data["answered"] else "[no answer] ") + data["answer"], ""]
+    if data.get("mode") == "llm":
+        kept = sum(1 for v in data["verified"] if v["supported"])
+        lines[-1:] = ["", f"(written by {data['model']}; {kept} of {len(data['verified'])} sentences verified "
+                          "against their passages)", ""]
+    elif data.get("mode") == "extractive":
+        lines[-1:] = ["", "(quoted from the articles" + (f"; {data['warning']}" if data.get("warning") else "") + ")", ""]
     for c in data["citations"]:
         lang = {"en": "English", "zh": "Chinese"}.get(c["lang"], c["lang"])
         lines.append(f"[{c['n']}] {c['title']} ({c['date'] or 'undated'}, {lang}, {c['source']})")
         lines.append("    " + c["text"].replace("\n", "\n    "))
         lines.append("")
     t = data["timings_ms"]
-    lines.append(f"(retrieve {t['retrieve']:.0f} ms, answer {t['answer']:.0f} ms)")
+    lines.append(f"(retrieve {t['retrieve']:.0f} ms, answer {t['answer']:.0f} ms"
+                 + (f", model {t['llm']:.0f} ms" if "llm" in t else "") + ")")
     return "\n".join(lines)
 
 
@@ -192,8 +230,9 @@ def stats(index_dir, chroma_url, as_json):
               help="JSON of metric -> minimum (e.g. eval/thresholds.json); exit 1 when any is not reached.")
 @click.option("--limit", type=click.IntRange(1), default=None, help="Only the first N questions.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON instead of the table.")
+@llm_options
 @handle_errors
-def eval_(file, index_dir, chroma_url, retrieval, top_k, report_dir, baseline, thresholds, limit, as_json):
+def eval_(file, index_dir, chroma_url, retrieval, top_k, report_dir, baseline, thresholds, limit, as_json, **llm):
     """Score answers, citations, abstention and retrieval on a question set (default eval/questions.jsonl).
 
     Builds the index from data/articles when it is empty. Exit 1 when --thresholds are not met."""
@@ -202,7 +241,8 @@ def eval_(file, index_dir, chroma_url, retrieval, top_k, report_dir, baseline, t
     path = file or ev.DEFAULT_QUESTIONS
     questions = ev.load_questions(path, limit)
     limits = ev.load_thresholds(thresholds) if thresholds else None
-    engine = make_engine(index_dir, chroma_url)
+    engine = make_engine(index_dir, chroma_url, **llm_settings(**llm))
+    engine.llm  # a local model starts (or fails to) before the questions
     bar = None
     if not as_json and sys.stderr.isatty():
         from tqdm import tqdm
@@ -220,6 +260,7 @@ def eval_(file, index_dir, chroma_url, retrieval, top_k, report_dir, baseline, t
     finally:
         if bar is not None:
             bar.close()
+        engine.close()
     gate = ev.check_thresholds(result, limits) if limits is not None else None
     paths = ev.write_report(result, report_dir, gate)
     if as_json:
@@ -247,12 +288,14 @@ def eval_(file, index_dir, chroma_url, retrieval, top_k, report_dir, baseline, t
               help="Ask for this user name and password (env RAG_AUTH); use it on a shared instance.")
 @click.option("--ingest/--no-ingest", default=None,
               help="Index data/articles at start-up (default: only when using the default index folder).")
+@llm_options
 @handle_errors
-def serve(host, port, index_dir, chroma_url, auth, ingest):
+def serve(host, port, index_dir, chroma_url, auth, ingest, **llm):
     """Start the browser chat app (default http://127.0.0.1:7860)."""
     from rag.webapp import serve as run
 
-    run(index_dir=index_dir, host=host, port=port, auth=auth, ingest=ingest, chroma_url=chroma_url)
+    run(index_dir=index_dir, host=host, port=port, auth=auth, ingest=ingest, chroma_url=chroma_url,
+        **llm_settings(**llm))
 
 
 if __name__ == "__main__":

@@ -68,6 +68,18 @@ class Settings:
     max_question_chars: int = 2000
     max_article_bytes: int = 5_000_000
 
+    # Optional generative answers (docs/LLM.md). No URL and no GGUF file: extractive answers only.
+    llm_url: str | None = None  # an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1
+    llm_model: str | None = None
+    llm_api_key: str | None = field(default=None, repr=False)
+    llm_gguf: Path | None = None  # a local GGUF file, served by llama.cpp (pip install '.[llm]')
+    llm_timeout: float = 30.0  # seconds for the whole generation; then the extractive answer
+    llm_context: int = 4096  # the model's context window, in tokens
+    llm_max_tokens: int = 400  # longest answer, in tokens
+    llm_temperature: float = 0.1
+    llm_threads: int = 0  # threads of the local llama.cpp server; 0 = all cores but one
+    verify_threshold: float | None = None  # claim-to-passage cosine; None = measured default per model
+
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
         s = cls(
@@ -78,6 +90,14 @@ class Settings:
             chunk_overlap_sentences=_env("RAG_CHUNK_OVERLAP", cls.chunk_overlap_sentences, int),
             top_k=_env("RAG_TOP_K", cls.top_k, int),
             embed_threads=_env("RAG_EMBED_THREADS", cls.embed_threads, int),
+            llm_url=_env("RAG_LLM_URL", None),
+            llm_model=_env("RAG_LLM_MODEL", None),
+            llm_api_key=_env("RAG_LLM_API_KEY", None),
+            llm_gguf=_env("RAG_LLM_GGUF", None, Path),
+            llm_timeout=_env("RAG_LLM_TIMEOUT", cls.llm_timeout, float),
+            llm_context=_env("RAG_LLM_CONTEXT", cls.llm_context, int),
+            llm_max_tokens=_env("RAG_LLM_MAX_TOKENS", cls.llm_max_tokens, int),
+            llm_threads=_env("RAG_LLM_THREADS", cls.llm_threads, int),
         )
         return s.replace(**overrides)
 
@@ -85,7 +105,13 @@ class Settings:
         clean = {k: v for k, v in overrides.items() if v is not None}
         if "index_dir" in clean:
             clean["index_dir"] = Path(clean["index_dir"])
+        if "llm_gguf" in clean:
+            clean["llm_gguf"] = Path(clean["llm_gguf"])
         return dataclasses.replace(self, **clean)
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.llm_url or self.llm_gguf)
 
 
 __all__ = ["Settings", "DEFAULT_ARTICLES", "DEFAULT_INDEX_DIR", "PROJECT_ROOT", "field"]

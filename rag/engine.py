@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from rag import answering, store
 from rag.answering import Answer
@@ -25,6 +25,9 @@ from rag.ingest import IngestReport, Ingestor, Progress
 from rag.questions import Question, analyse
 from rag.retrieval import Hit, Mode, Retriever
 from rag.tokenization import tokenize
+
+if TYPE_CHECKING:
+    from rag.generative import Draft  # noqa: F401
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,13 @@ class Result:
     timings_ms: dict[str, float]
     analysis: Question | None = None
     retrieved: list[Hit] = field(default_factory=list)
+    # Set only when a language model is configured (rag/generative.py): which mode answered,
+    # each generated sentence with its check, and why the model's answer was not used.
+    mode: str | None = None
+    verified: list[dict[str, Any]] | None = None
+    warning: str | None = None
+    model: str | None = None
+    draft: str = ""
 
     def to_json(self, details: bool = False) -> dict[str, Any]:
         d = {
@@ -47,7 +57,14 @@ class Result:
             "citations": [c.to_json(with_highlights=details) for c in self.answer.citations],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }
+        if self.mode is not None:
+            d["mode"] = self.mode
+            d["verified"] = self.verified or []
+            d["warning"] = self.warning
+            d["model"] = self.model
         if details:
+            if self.mode is not None:
+                d["draft"] = self.draft  # the model's raw reply, before verification
             d["reason"] = self.answer.reason
             d["sentences"] = self.answer.sentences
             d["retrieved"] = [{"id": h.id, "article_id": h.article_id, "lang": h.lang, "score": round(h.score, 5),
@@ -66,9 +83,11 @@ class _Snapshot:
 
 
 class Engine:
-    def __init__(self, settings: Settings | None = None, embed_model=None):
+    def __init__(self, settings: Settings | None = None, embed_model=None, llm=None):
         self.settings = settings or Settings.from_env()
         self._embed_model = embed_model
+        self._llm = llm  # rag.llm.ChatLLM (or anything with .stream and .label); made from settings on first use
+        self._llm_made = llm is not None
         self._client = None
         self._collection = None
         self._snapshot: _Snapshot | None = None
@@ -83,6 +102,28 @@ class Engine:
 
             self._embed_model = make_embedding("e5", self.settings.embed_threads, self.settings.embed_batch)
         return self._embed_model
+
+    @property
+    def llm(self):
+        """The configured language model, or None: extractive answers only."""
+        with self._lock:
+            if not self._llm_made:
+                from rag.llm import make_llm
+
+                self._llm = make_llm(self.settings)
+                self._llm_made = True
+            return self._llm
+
+    @property
+    def llm_label(self) -> str | None:
+        llm = self.llm
+        return None if llm is None else getattr(llm, "label", "language model")
+
+    def close(self) -> None:
+        """Stop what the engine started (a local llama.cpp server)."""
+        with self._lock:
+            if self._llm is not None and hasattr(self._llm, "close"):
+                self._llm.close()
 
     @property
     def collection(self):
@@ -144,8 +185,47 @@ class Engine:
         return q
 
     def ask(self, question: str, top_k: int | None = None, history: list[str] | None = None,
-            mode: Mode | str = Mode.HYBRID) -> Result:
-        """Answer `question`. `history` holds earlier questions of the conversation, oldest first."""
+            mode: Mode | str = Mode.HYBRID, llm: bool = True) -> Result:
+        """Answer `question`. `history` holds earlier questions of the conversation, oldest first.
+        With a language model configured (and `llm`), the answer is generated and verified."""
+        result = None
+        for item in self.ask_stream(question, top_k, history, mode, llm):
+            result = item
+        assert isinstance(result, Result)
+        return result
+
+    def ask_stream(self, question: str, top_k: int | None = None, history: list[str] | None = None,
+                   mode: Mode | str = Mode.HYBRID, llm: bool = True) -> Iterator["Draft | Result"]:
+        """Like `ask`, but first yields a `Draft` (the model's unverified text so far) each time the
+        language model sends more; the last item is always the Result."""
+        result, hard_abstention = self._extractive(question, top_k, history, mode)
+        model = self.llm if llm else None
+        if model is None:
+            yield result
+            return
+        result.mode, result.verified, result.model = "extractive", [], self.llm_label
+        if hard_abstention:  # the question names something no article has: nothing to generate from
+            yield result
+            return
+        from rag.generative import Generated, generate
+        from rag.verify import thresholds_for
+
+        lang = result.analysis.lang if result.analysis else "en"
+        thresholds = thresholds_for(getattr(self.embed_model, "model_name", None), self.settings.verify_threshold)
+        for item in generate(model, result.question, lang, result.retrieved, result.answer, self._text_vectors,
+                             thresholds, self.settings.llm_context, self.settings.llm_max_tokens, history,
+                             self.settings.llm_timeout):
+            if isinstance(item, Generated):
+                result.answer = item.answer
+                result.mode, result.verified, result.warning = item.mode, item.verified, item.warning
+                result.draft = item.draft
+                result.timings_ms.update(item.timings_ms)
+                yield result
+                return
+            yield item
+
+    def _extractive(self, question: str, top_k: int | None, history: list[str] | None,
+                    mode: Mode | str) -> tuple[Result, bool]:
         text = self.validate_question(question)
         mode = Mode.parse(mode)
         top_k = top_k or self.settings.top_k
@@ -198,7 +278,7 @@ class Engine:
             result_answer = answering.answer(q, hits, snap.bm25 or _NoLexicon(), groups, self._list_items,
                                              self._similarity)
         timings["answer"] = (time.perf_counter() - t1) * 1000
-        return Result(text, result_answer, timings, q, hits)
+        return Result(text, result_answer, timings, q, hits), bool(missing_what)
 
     def _corpus_contains(self, phrase: str) -> bool:
         """Whether any passage holds `phrase` as written (Chroma's full-text index)."""
@@ -212,13 +292,33 @@ class Engine:
         import numpy as np
 
         qv = np.asarray(self.embed_model.get_query_embedding(question))
-        todo = [s for s in dict.fromkeys(sentences) if s not in self._sentence_vectors]
+        vecs = self._text_vectors(sentences)
+        return [float(v @ qv) for v in vecs]
+
+    def _text_vectors(self, texts: list[str]):
+        """Passage-side vectors of `texts` (rows, L2-normalised), cached by text."""
+        import numpy as np
+
+        with self._lock:
+            todo = [s for s in dict.fromkeys(texts) if s not in self._sentence_vectors]
         if todo:
-            for s, v in zip(todo, self.embed_model.get_text_embedding_batch(todo)):
-                self._sentence_vectors[s] = np.asarray(v)
-            while len(self._sentence_vectors) > 5000:  # bounded: oldest out first
-                self._sentence_vectors.pop(next(iter(self._sentence_vectors)))
-        return [float(self._sentence_vectors[s] @ qv) for s in sentences]
+            got = self.embed_model.get_text_embedding_batch(todo)
+            with self._lock:
+                for s, v in zip(todo, got):
+                    v = np.asarray(v, dtype=np.float32)
+                    self._sentence_vectors[s] = v / (np.linalg.norm(v) or 1.0)
+                while len(self._sentence_vectors) > 5000:  # bounded: oldest out first
+                    self._sentence_vectors.pop(next(iter(self._sentence_vectors)))
+        with self._lock:
+            cache = self._sentence_vectors
+            return np.stack([cache[s] if s in cache else self._vector_now(s) for s in texts]) if texts else \
+                np.zeros((0, 1), dtype=np.float32)
+
+    def _vector_now(self, text: str):
+        import numpy as np
+
+        v = np.asarray(self.embed_model.get_text_embedding(text), dtype=np.float32)
+        return v / (np.linalg.norm(v) or 1.0)
 
     def _list_items(self, hit: Hit, span: tuple[int, int], limit: int = 12) -> list[tuple[Hit, tuple[int, int]]]:
         """The list items that follow the sentence at `span`, read on into the next passages of the

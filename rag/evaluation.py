@@ -36,7 +36,7 @@ DEFAULT_REPORT_DIR = Path("reports")
 CATEGORIES = ("who", "where", "when", "what", "list", "cross", "paraphrase", "unanswerable")
 LANGUAGES = ("en", "zh")
 KS = (1, 2, 3, 5)
-STAGES = ("embed_query", "dense", "bm25", "fusion", "retrieve", "answer", "total")
+STAGES = ("embed_query", "dense", "bm25", "fusion", "retrieve", "answer", "llm_first_token", "llm", "verify", "total")
 BASELINE_TOP_K = 2  # llama-index's VectorIndexRetriever default (similarity_top_k=2)
 
 # The overall metrics, in the order of the printed table. Each may be named in thresholds.json.
@@ -260,6 +260,10 @@ def run_engine(engine, questions: Sequence[EvalQuestion], mode: str = "hybrid", 
             "retrieved": [{"id": h.id, "article_id": h.article_id, "text": h.text} for h in r.retrieved],
             "timings_ms": {**data["timings_ms"], "total": round(total, 2)},
         }
+        if "mode" in data:  # a language model is configured
+            row["mode"] = data["mode"]
+            row["warning"] = data["warning"]
+            row["verified"] = data["verified"]
         row.update(score_retrieval(q, [h.text for h in r.retrieved], count_relevant(corpus, q.gold_passages)))
         row.update(score_answer(q, data["answer"], bool(data["answered"]), cites))
         row["failures"] = failure_reasons(q, row)
@@ -355,13 +359,22 @@ def evaluate(engine, questions: Sequence[EvalQuestion], mode: str = "hybrid", to
     rows = run_engine(engine, questions, mode, top_k, progress)
     seconds = time.perf_counter() - t0
     overall = aggregate(rows)
+    llm = engine.llm_label if engine.settings.llm_configured else None
+    modes = None
+    if llm:
+        modes = {"llm": sum(r.get("mode") == "llm" for r in rows),
+                 "extractive": sum(r.get("mode") != "llm" for r in rows),
+                 "model_failed": sum(1 for r in rows if (r.get("warning") or "").startswith("The language model gave no")),
+                 "sentences": sum(len(r.get("verified") or []) for r in rows),
+                 "sentences_supported": sum(sum(v["supported"] for v in r.get("verified") or []) for r in rows)}
     result: dict[str, Any] = {
         "set": {"file": source, "questions": len(rows), "answerable": sum(r["answerable"] for r in rows),
                 "unanswerable": sum(not r["answerable"] for r in rows),
                 "retrieval": str(getattr(mode, "value", mode)), "top_k": top_k,
                 "index_dir": str(engine.settings.index_dir),
                 "chunk_tokens": (engine.stats().get("chunking") or {}).get("chunk_tokens"),
-                "gold_articles_missing": missing, "ingested": ingested, "seconds": round(seconds, 2)},
+                "gold_articles_missing": missing, "ingested": ingested, "seconds": round(seconds, 2),
+                "answers": "extractive" if not llm else f"generative: {llm}", "answer_modes": modes},
         "metrics": overall,
         "context_chars": M.mean(r["context_chars"] for r in rows if r["answerable"]),
         "latency_ms": latency(rows),
@@ -405,6 +418,11 @@ def render_table(result: dict[str, Any]) -> str:
     s = result["set"]
     lines = [f"{s['questions']} questions ({s['answerable']} answerable) from {s['file']}; "
              f"retrieval={s['retrieval']} top_k={s['top_k']} chunk_tokens={s['chunk_tokens']}; {s['seconds']:.1f} s", ""]
+    if s.get("answer_modes"):
+        m = s["answer_modes"]
+        lines[-1:] = [f"answers: {s['answers']}: {m['llm']} by the model, {m['extractive']} extractive "
+                      f"({m['model_failed']} model failures); {m['sentences_supported']} of {m['sentences']} "
+                      "generated sentences verified", ""]
     base = result.get("baseline")
     cmp = {m: (o, b) for m, o, b in comparison_rows(result)}
     lines.append(f"{'metric':<22}{'ours':>8}{'baseline' if base else '':>18}")
@@ -477,7 +495,13 @@ def render_markdown(result: dict[str, Any], chart_name: str | None, gate: dict[s
            f"- question set: `{s['file']}`: {s['questions']} questions, {s['answerable']} answerable, "
            f"{s['unanswerable']} unanswerable",
            f"- engine: retrieval `{s['retrieval']}`, top_k {s['top_k']}, chunk_tokens {s['chunk_tokens']}, "
-           f"index `{s['index_dir']}`; run took {s['seconds']:.1f} s", ""]
+           f"index `{s['index_dir']}`; run took {s['seconds']:.1f} s"]
+    if s.get("answer_modes"):
+        m = s["answer_modes"]
+        out.append(f"- answers: {s['answers']}: {m['llm']} by the model (verified sentences), {m['extractive']} "
+                   f"extractive ({m['model_failed']} model failures); {m['sentences_supported']} of "
+                   f"{m['sentences']} generated sentences passed verification")
+    out.append("")
     if s["gold_articles_missing"]:
         out += [f"**Warning**: gold articles missing from the index: {', '.join(s['gold_articles_missing'])}", ""]
     if gate is not None:
@@ -533,6 +557,8 @@ def render_markdown(result: dict[str, Any], chart_name: str | None, gate: dict[s
                 ]
         if e["gold_passages"]:
             out.append("- gold spans: " + " · ".join(f"“{_md_escape(p)}”" for p in e["gold_passages"]))
+        if r.get("mode"):
+            out.append(f"- mode: {r['mode']}" + (f"; warning: {_md_escape(r['warning'])}" if r.get("warning") else ""))
         out.append(f"- got ({'answered' if r['answered'] else 'abstained'}"
                    + (f", reason: {r['reason']}" if r.get("reason") and not r["answered"] else "")
                    + f"): {_md_escape(_short(r['answer'], 700))}")

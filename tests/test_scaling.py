@@ -88,19 +88,21 @@ def test_anchor_lookup_uses_an_index_built_once_per_snapshot(fake_engine, articl
     assert not r.answer.answered and "eighth meeting" in r.answer.text
 
 
-def test_phrase_lookups_skip_chroma_for_unknown_words_and_are_remembered(fake_engine, articles_copy):
+def test_name_lookups_skip_chroma_for_unknown_words_and_are_remembered(fake_engine, articles_copy):
     e = fake_engine()
     e.ingest([articles_copy])
     e.require_index()
     counting = Counting(e.collection)
     e._collection = counting
     snap = e._current()
-    assert e._corpus_contains("Zhang Quxian", snap) is False  # "quxian" is in no passage: no Chroma call
+    assert e._articles_with("Zhang Quxian", snap) == set()  # "quxian" is in no passage: no Chroma call
     assert counting.named("get") == []
-    assert e._corpus_contains("Wang Xiaohui", snap) is True
-    assert e._corpus_contains("Wang Xiaohui", snap) is True
-    assert len(counting.named("get")) == 1  # the second answer came from the snapshot's memory
-    assert e._corpus_contains("Huang Xiaohui", snap) is False  # known words, not as a phrase: asks Chroma
+    assert e._articles_with("Wang Xiaohui", snap) == {FIFTH, SEVENTH}
+    calls = len(counting.named("get"))
+    assert e._articles_with("Wang Xiaohui", snap) == {FIFTH, SEVENTH}
+    assert len(counting.named("get")) == calls  # the second answer came from the snapshot's memory
+    assert e._articles_with("Chen Min'er", snap) == {FIFTH}
+    assert e._articles_with("Huang Xiaohui", snap) == set()  # known words, not as a phrase: asks Chroma
 
 
 def test_an_unchanged_ingest_opens_neither_chroma_nor_the_model(fake_engine, articles_copy):
@@ -194,3 +196,31 @@ def test_bm25_of_an_incremental_ingest_equals_a_fresh_build(fake_engine, article
     assert sorted(a.ids) == sorted(b.ids)
     for q in ("Who presided over the fifth session", "谁主持了第七次会议", "Bishan District delegation"):
         assert dict(a.search(tokenize(q), 200)) == pytest.approx(dict(b.search(tokenize(q), 200)))
+
+
+DISTRACTOR = """Ninth Cooperation Forum of the Hunan-Shaanxi Urban Agglomeration Held in Changsha
+
+2019-05-03 09:30
+
+On May 3, the ninth Cooperation Forum of the Hunan-Shaanxi Urban Agglomeration was held in Changsha. He Huiling presided over the forum.
+
+He Huiling said in the speech that the strategic positioning of the region is clear, and that the two sides should focus on the digital economy and cultural tourism.
+
+He Huiling stressed that the two sides would focus on strategic cooperation and the strategic positioning of the urban agglomeration.
+"""
+
+
+def test_a_named_person_keeps_the_answer_in_the_articles_that_name_them(fake_engine, articles_copy):
+    (articles_copy / "2019-05-03_hunan-shaanxi-forum.txt").write_text(DISTRACTOR, "utf-8")
+    e = fake_engine()
+    e.ingest([articles_copy])
+    r = e.ask("What strategic positioning did Chen Min'er say the two sides would focus on?")
+    assert r.answer.answered
+    assert {h.article_id for h in r.retrieved} == {FIFTH}
+    assert "He Huiling" not in r.answer.text
+    # a name that is in no article still means "not in the articles"
+    r = e.ask("What strategic positioning did Zhang Quxian say the two sides would focus on?")
+    assert not r.answer.answered
+    # the distractor's own person is found in the distractor
+    r = e.ask("What did He Huiling say the two sides should focus on?")
+    assert {h.article_id for h in r.retrieved} == {"2019-05-03_hunan-shaanxi-forum"}

@@ -235,6 +235,7 @@ def run_size(size: float, workdir: Path, questions, a, embed) -> dict:
     row["failures"] = result["failures"]
     lat, _ = warm_latency(engine, questions, a.repeat)
     row["latency_ms"] = lat
+    row["loadavg_after_latency"] = os.getloadavg()  # other processes on the machine skew every figure
     if result.get("baseline"):
         b = result["baseline"]
         row["baseline"] = {"nodes": b["config"]["nodes"], "build_s": b["config"]["build_seconds"],
@@ -339,6 +340,32 @@ def plot(rows: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
+def requery(path: Path, workdir: Path, questions, repeat: int, embed) -> list[dict]:
+    """Quality and warm latency again, on the indexes a previous run kept in `workdir` (after a
+    change to retrieval or answering: no re-ingest). The previous figures stay in the row
+    under "previous"."""
+    from rag.engine import Engine
+
+    data = json.loads(path.read_text("utf-8"))
+    for row in data["rows"]:
+        index_dir = workdir / f"index-{row['label']}"
+        if not index_dir.exists():
+            print(f"{index_dir} is gone: {row['label']} not re-measured", file=sys.stderr)
+            continue
+        print(f"== {row['label']}: quality and warm latency again", file=sys.stderr, flush=True)
+        engine = Engine(Settings.from_env(index_dir=index_dir), embed_model=embed)
+        engine.ask(questions[0].question)
+        result = ev.evaluate(engine, questions, baseline=False, articles=workdir / f"corpus-{row['label']}")
+        row.setdefault("previous", []).append({k: row[k] for k in ("quality", "failures", "latency_ms")})
+        row["quality"] = {k: result["metrics"][k] for k in row["quality"]}
+        row["failures"] = result["failures"]
+        row["latency_ms"], _ = warm_latency(engine, questions, repeat)
+        row["loadavg_after_latency"] = os.getloadavg()
+    data["requeried"] = machine()
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False), "utf-8")
+    return data["rows"]
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", default="1,10,100", help="multiples of the shipped articles, comma-separated")
@@ -354,6 +381,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--embed-url", default=None, help="use this embedding service (RAG_EMBED_URL) throughout")
     p.add_argument("--json", type=Path, default=None)
     p.add_argument("--plot", type=Path, default=None)
+    p.add_argument("--requery", action="store_true",
+                   help="re-measure quality and warm latency on the indexes kept in --workdir by the run "
+                        "that wrote --json (after a change to retrieval or answering), then print and plot")
     a = p.parse_args(argv)
     if a.embed_url:
         os.environ["RAG_EMBED_URL"] = a.embed_url  # the subprocesses inherit it
@@ -361,6 +391,14 @@ def main(argv: list[str] | None = None) -> int:
 
     embed = Engine(Settings.from_env()).embed_model  # one model for every size
     questions = ev.load_questions(ev.DEFAULT_QUESTIONS, a.limit)
+    if a.requery:
+        if not (a.json and a.workdir):
+            p.error("--requery needs --json FILE and --workdir DIR of an earlier run")
+        rows = requery(a.json, a.workdir, questions, a.repeat, embed)
+        print(table(rows))
+        if a.plot:
+            plot(rows, a.plot)
+        return 0
     sizes = [float(s) for s in a.sizes.split(",") if s.strip()]
     tmp = None
     if a.workdir is None:

@@ -17,9 +17,10 @@ log = logging.getLogger(__name__)
 
 
 def _bm25s():
+    """bm25s, imported on first use. Its import sets its logger to DEBUG, which prints every
+    build on stderr: quieted after the import, not before (where it was undone)."""
     import bm25s
 
-    # bm25s sets its logger to DEBUG when imported and logs every build: noise on our stderr.
     logging.getLogger("bm25s").setLevel(logging.WARNING)
     return bm25s
 
@@ -27,17 +28,20 @@ IDS_FILE = "passage_ids.json"
 
 
 class BM25Index:
+    """Loading costs O(vocabulary) once (bm25s reads its vocabulary); a query costs the postings
+    of its tokens plus one pass over a score array. Nothing per query walks the passage ids:
+    the article filter uses row ranges computed once, on first use."""
+
     def __init__(self, retriever, ids: list[str]):
         self._retriever = retriever
         self.ids = ids
-        self._pos = {pid: i for i, pid in enumerate(ids)}
-        vocab: dict[str, int] = retriever.vocab_dict
-        indptr = np.asarray(retriever.scores["indptr"])
-        df = np.diff(indptr)
-        n = len(ids)
-        self._idf = {tok: math.log(1 + (n - int(df[i]) + 0.5) / (int(df[i]) + 0.5))
-                     for tok, i in vocab.items() if i < len(df)}
-        self._max_idf = math.log(1 + (n + 0.5) / 0.5)
+        self._pos: dict[str, int] | None = None  # passage id -> row, built on first use
+        self._article_rows: dict[str, np.ndarray] | None = None  # article id -> rows, built on first use
+        self._vocab: dict[str, int] = retriever.vocab_dict
+        # document frequency per token id: one vectorised pass, no per-token Python work at load
+        self._df = np.diff(np.asarray(retriever.scores["indptr"]))
+        self._n = len(ids)
+        self._max_idf = math.log(1 + (self._n + 0.5) / 0.5)
 
     @classmethod
     def build(cls, ids: list[str], tokens: list[list[str]]) -> "BM25Index":
@@ -63,24 +67,51 @@ class BM25Index:
 
     def idf(self, token: str) -> float | None:
         """Inverse document frequency, or None for a token no passage contains."""
-        return self._idf.get(token)
+        i = self._vocab.get(token)
+        if i is None or i >= len(self._df):
+            return None
+        df = int(self._df[i])
+        return math.log(1 + (self._n - df + 0.5) / (df + 0.5))
+
+    def _rows_of(self, allowed: set[str]) -> np.ndarray:
+        if self._pos is None:
+            self._pos = {pid: i for i, pid in enumerate(self.ids)}
+        return np.fromiter((self._pos[p] for p in allowed if p in self._pos), dtype=np.int64)
+
+    def rows_of_articles(self, articles) -> np.ndarray:
+        """Rows of the passages of `articles` (passage ids start with "article_id:")."""
+        if self._article_rows is None:
+            groups: dict[str, list[int]] = {}
+            for i, pid in enumerate(self.ids):
+                groups.setdefault(pid.split(":", 1)[0], []).append(i)
+            self._article_rows = {a: np.asarray(rows, dtype=np.int64) for a, rows in groups.items()}
+        parts = [self._article_rows[a] for a in articles if a in self._article_rows]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
     @property
     def max_idf(self) -> float:
         return self._max_idf
 
-    def search(self, query_tokens: list[str], k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
-        known = [t for t in query_tokens if t in self._idf]
+    def search(self, query_tokens: list[str], k: int, allowed: set[str] | None = None,
+               articles=None) -> list[tuple[str, float]]:
+        """The k best passages with a positive score; only `allowed` passage ids, or only the
+        passages of `articles`, when given."""
+        known = [t for t in query_tokens if self.idf(t) is not None]
         if not known or not self.ids:
             return []
         scores = np.asarray(self._retriever.get_scores(known), dtype=np.float64)
-        if allowed is not None:
-            mask = np.zeros(len(self.ids), dtype=bool)
-            for pid in allowed:
-                i = self._pos.get(pid)
-                if i is not None:
-                    mask[i] = True
-            scores = np.where(mask, scores, 0.0)
+        if allowed is not None or articles is not None:
+            rows = self._rows_of(allowed) if allowed is not None else self.rows_of_articles(articles)
+            if articles is not None and allowed is not None:
+                rows = np.intersect1d(rows, self.rows_of_articles(articles))
+            if not len(rows):
+                return []
+            rows = np.sort(rows)  # row order, so that ties break as without a filter
+            sub = scores[rows]
+            k = min(k, len(sub))
+            top = np.argpartition(-sub, k - 1)[:k]
+            top = top[np.argsort(-sub[top], kind="stable")]
+            return [(self.ids[rows[i]], float(sub[i])) for i in top if sub[i] > 0]
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]

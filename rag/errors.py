@@ -23,3 +23,7 @@ class QuestionError(RagError):
 
 class IndexBusyError(RagError):
     pass
+
+
+class EmbeddingServiceError(RagError):
+    """An embedding service (--embed-url) that cannot be reached or answers wrongly."""

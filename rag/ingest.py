@@ -3,7 +3,8 @@
 - Unchanged files (same bytes, same chunking, same model) are not even re-read.
 - A passage whose text was embedded before (same content hash, any article) reuses the
   stored vector: text is never embedded twice.
-- Vectors are written batch by batch as they are computed, so an interrupted run loses no
+- Vectors are written as they are computed (256 per Chroma call), and whatever was embedded
+  is written even when the run is interrupted (Ctrl-C, an embedding error), so it loses no
   embedding work; the manifest that makes them live is written last (see rag.store).
 """
 
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from llama_index.core.schema import TextNode
+from typing import TYPE_CHECKING
 
 from rag import store
 from rag.bm25 import IDS_FILE as BM25_IDS
@@ -27,9 +28,13 @@ from rag.loading import Article, Document, find_article_files, read_article
 from rag.passages import Passage, chunk_document
 from rag.tokenization import tokenize
 
+if TYPE_CHECKING:  # llama-index is imported only when there is something to chunk
+    from llama_index.core.schema import TextNode
+
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+WRITE_BATCH = 256  # passages per Chroma upsert
 
 
 @dataclass
@@ -86,12 +91,39 @@ def chunking_signature(settings: Settings) -> dict[str, Any]:
             "tokenizer": TOKENIZER_VERSION}
 
 
+class Lazy:
+    """A value made on first use: an ingest with nothing to do opens neither Chroma nor the model."""
+
+    def __init__(self, make: Callable[[], Any]):
+        self._make = make
+        self._value: Any = None
+        self._made = False
+
+    def get(self) -> Any:
+        if not self._made:
+            self._value, self._made = self._make(), True
+        return self._value
+
+
 class Ingestor:
-    def __init__(self, settings: Settings, embed_model, collection, progress: Progress | None = None):
+    """`embed_model` and `collection` are objects or `Lazy` ones; `model_name` (the embedding
+    model's name) spares loading the model just to compare it with the manifest's."""
+
+    def __init__(self, settings: Settings, embed_model, collection, progress: Progress | None = None,
+                 model_name: str | None = None):
         self.settings = settings
-        self.embed_model = embed_model
-        self.collection = collection
+        self._embed = embed_model if isinstance(embed_model, Lazy) else Lazy(lambda: embed_model)
+        self._collection = collection if isinstance(collection, Lazy) else Lazy(lambda: collection)
+        self._model_name = model_name
         self.progress = progress or (lambda stage, done, total: None)
+
+    @property
+    def embed_model(self):
+        return self._embed.get()
+
+    @property
+    def collection(self):
+        return self._collection.get()
 
     def run(self, paths: list[Path], prune: bool = False) -> IngestReport:
         t0 = time.perf_counter()
@@ -100,7 +132,7 @@ class Ingestor:
         with store.ingest_lock(index_dir):
             old = store.load_manifest(index_dir)
             sig = chunking_signature(self.settings)
-            model_name = self.embed_model.model_name
+            model_name = self._model_name or self.embed_model.model_name
             reset = old is None or old.chunking != sig or old.embed_model != model_name
             articles: dict[str, dict[str, Any]] = {} if old is None else dict(old.articles)
             if reset and old is not None:
@@ -136,6 +168,14 @@ class Ingestor:
                 seen_ids.add(aid)
                 todo.append((article, self._nodes(article, model_name)))
 
+            bm25_whole = bool(old and old.bm25 and (index_dir / old.bm25 / BM25_IDS).exists())
+            changed = bool(todo or (prune and any(not Path(a["path"]).exists() for a in articles.values()))
+                           or old is None or reset or not bm25_whole)
+            if changed:
+                # Chroma is about to be written: until the commit and the clean-up below are
+                # done, a crash may leave orphans, which the next ingest must look for.
+                store.mark_dirty(index_dir)
+
             # Embed and write what is new, batch by batch.
             new_nodes = [node for _, nodes in todo for node in nodes]
             self._embed_and_store(new_nodes, report)
@@ -161,17 +201,18 @@ class Ingestor:
                         report.articles_removed.append(aid)
                         del articles[aid]
 
-            bm25_whole = bool(old and old.bm25 and (index_dir / old.bm25 / BM25_IDS).exists())
-            changed = bool(todo or report.articles_removed or old is None or reset or not bm25_whole)
             manifest = store.Manifest(articles=articles, bm25=old.bm25 if old else None,
                                       embed_model=model_name, chunking=sig,
-                                      collection=self.collection.name)
+                                      collection=store.collection_name(self.settings, model_name))
             if changed:
                 self.progress("bm25", 0, 1)
-                manifest.bm25 = self._build_bm25(manifest)
+                fresh = {n.node_id: lexical_text(n.metadata["title"], n.text) for _, nodes in todo for n in nodes}
+                manifest.bm25 = self._build_bm25(manifest, fresh)
                 self.progress("bm25", 1, 1)
                 store.save_manifest(index_dir, manifest)
-            self._collect_garbage(manifest)
+            if store.is_dirty(index_dir):
+                self._collect_garbage(manifest)
+                store.mark_clean(index_dir)
             report.articles = len(articles)
         report.seconds = time.perf_counter() - t0
         return report
@@ -186,6 +227,8 @@ class Ingestor:
         return aid
 
     def _nodes(self, article: Article, model_name: str) -> list[TextNode]:
+        from llama_index.core.schema import TextNode
+
         nodes = []
         for doc in article.documents:
             for p in chunk_document(doc, self.settings.chunk_tokens, self.settings.chunk_overlap_sentences):
@@ -207,10 +250,11 @@ class Ingestor:
     def _embed_and_store(self, nodes: list[TextNode], report: IngestReport) -> None:
         if not nodes:
             return
-        # Reuse vectors already stored for the same text (content hash).
+        # Reuse vectors already stored for the same text (content hash). An empty collection
+        # (a first ingest) has none: skip the metadata lookups.
         hashes = list({n.metadata["content_hash"] for n in nodes})
         known: dict[str, list[float]] = {}
-        for i in range(0, len(hashes), 500):
+        for i in range(0, len(hashes) if self.collection.count() else 0, 500):
             got = self.collection.get(where={"content_hash": {"$in": hashes[i:i + 500]}},
                                       include=["embeddings", "metadatas"])
             for emb, meta in zip(got["embeddings"], got["metadatas"]):
@@ -223,31 +267,55 @@ class Ingestor:
             else:
                 todo.append(n)
         reused = [n for n in nodes if n.embedding is not None]
-        if reused:
-            self._upsert(reused)
-        batch = self.settings.embed_batch
-        for i in range(0, len(todo), batch):
-            part = todo[i:i + batch]
-            texts = [n.text for n in part]
-            for n, emb in zip(part, self.embed_model.get_text_embedding_batch(texts)):
-                n.embedding = emb
-            self._upsert(part)
-            report.embedded += len(part)
-            self.progress("embedding", min(i + batch, len(todo)), len(todo))
+        for i in range(0, len(reused), WRITE_BATCH):
+            self._upsert(reused[i:i + WRITE_BATCH])
+        # An embedding service with several servers wants bigger steps, to keep them all busy.
+        batch = max(self.settings.embed_batch, int(getattr(self.embed_model, "preferred_batch", 0) or 0))
+        pending: list[TextNode] = []
+        try:
+            for i in range(0, len(todo), batch):
+                part = todo[i:i + batch]
+                texts = [n.text for n in part]
+                for n, emb in zip(part, self.embed_model.get_text_embedding_batch(texts)):
+                    n.embedding = emb
+                pending += part
+                report.embedded += len(part)
+                # Written WRITE_BATCH at a time: Chroma's cost per call is high (256 per call
+                # writes 2.4 times faster than 32 per call).
+                if len(pending) >= WRITE_BATCH:
+                    self._upsert(pending)
+                    pending = []
+                self.progress("embedding", min(i + batch, len(todo)), len(todo))
+        finally:
+            # Also on Ctrl-C or an embedding error: what was embedded is kept (and reused next time).
+            if pending:
+                try:
+                    self._upsert(pending)
+                except Exception:  # the original error matters more
+                    log.warning("could not write %d embedded passages", len(pending), exc_info=True)
 
     def _upsert(self, nodes: list[TextNode]) -> None:
         self.collection.upsert(ids=[n.node_id for n in nodes], embeddings=[n.embedding for n in nodes],
                                documents=[n.text for n in nodes], metadatas=[n.metadata for n in nodes])
 
-    def _build_bm25(self, manifest: store.Manifest) -> str | None:
+    def _build_bm25(self, manifest: store.Manifest, fresh: dict[str, str] | None = None) -> str | None:
+        """A new BM25 generation over the live passages. `fresh` holds the lexical text of the
+        passages of this run (already in memory); the others' text is read back from Chroma,
+        documents only: their title is the manifest's (half the time of reading metadata too)."""
         ids = manifest.live_ids()
         if not ids:
             return None
-        texts: dict[str, str] = {}
-        for i in range(0, len(ids), 1000):
-            got = self.collection.get(ids=ids[i:i + 1000], include=["documents", "metadatas"])
-            for pid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"]):
-                texts[pid] = lexical_text(meta["title"], doc)
+        texts: dict[str, str] = {pid: t for pid, t in (fresh or {}).items()}
+        need = [pid for pid in ids if pid not in texts]
+        for i in range(0, len(need), 1000):
+            part = need[i:i + 1000]
+            titles = [_title_of(manifest, pid) for pid in part]
+            include = ["documents"] if all(t is not None for t in titles) else ["documents", "metadatas"]
+            got = self.collection.get(ids=part, include=include)
+            title_of = dict(zip(part, titles))
+            for j, (pid, doc) in enumerate(zip(got["ids"], got["documents"])):
+                title = title_of.get(pid)
+                texts[pid] = lexical_text(title if title is not None else got["metadatas"][j]["title"], doc)
         missing = [pid for pid in ids if pid not in texts]
         if missing:
             raise RuntimeError(f"{len(missing)} passages are missing from Chroma (e.g. {missing[0]}); "
@@ -259,11 +327,26 @@ class Ingestor:
 
     def _collect_garbage(self, manifest: store.Manifest) -> None:
         live = set(manifest.live_ids())
+        # Every live id is in Chroma (the manifest is written only after its vectors), so equal
+        # counts mean no orphans: skip listing every id of the collection.
+        if self.collection.count() == len(live):
+            store.remove_stale_generations(self.settings.index_dir, manifest.bm25)
+            return
         all_ids = self.collection.get(include=[])["ids"]
         dead = [pid for pid in all_ids if pid not in live]
         for i in range(0, len(dead), 1000):
             self.collection.delete(ids=dead[i:i + 1000])
         store.remove_stale_generations(self.settings.index_dir, manifest.bm25)
+
+
+def _title_of(manifest: store.Manifest, pid: str) -> str | None:
+    """The title of a passage's document, from the manifest (passage ids are
+    "article_id:lang:index:digest"); None when the manifest does not say."""
+    parts = pid.rsplit(":", 3)
+    if len(parts) != 4:
+        return None
+    entry = manifest.articles.get(parts[0])
+    return (entry or {}).get("titles", {}).get(parts[1])
 
 
 def anchor_terms_of(article: Article) -> set[str]:

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
 LOCK = ".ingest.lock"
+DIRTY = ".ingest.dirty"  # present from the first write to Chroma until the clean-up after the commit
 FEEDBACK = "feedback.jsonl"
 
 
@@ -139,6 +140,18 @@ def ingest_lock(index_dir: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def mark_dirty(index_dir: Path) -> None:
+    (index_dir / DIRTY).touch()
+
+
+def mark_clean(index_dir: Path) -> None:
+    (index_dir / DIRTY).unlink(missing_ok=True)
+
+
+def is_dirty(index_dir: Path) -> bool:
+    return (index_dir / DIRTY).exists()
 
 
 def new_generation_dir(index_dir: Path) -> Path:

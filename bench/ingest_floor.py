@@ -54,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
                 e = Engine(settings.replace(index_dir=index), embed_model=embed)
                 for i in range(0, len(ids), 1000):
                     texts.extend(e.collection.get(ids=ids[i:i + 1000], include=["documents"])["documents"])
-            ingests.append({"seconds": r["seconds"], "embedded": r["embedded"], "load": os.getloadavg()[0]})
+            ingests.append({"seconds": r["seconds"], "wall_s": r["wall_s"], "embedded": r["embedded"],
+                            "peak_rss_mb": r["peak_rss_mb"], "load": os.getloadavg()[0]})
             print(f"ingest {r['embedded']} passages in {r['seconds']:.1f} s", file=sys.stderr, flush=True)
 
         def raw() -> None:

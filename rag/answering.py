@@ -2,51 +2,29 @@
 question, cite each, and abstain when the evidence does not support an answer.
 
 Nothing here writes new text about the articles: every sentence of an answer is a sentence
-of a passage, so every claim is exactly as faithful as its citation.
+of a passage, so every claim is exactly as faithful as its citation. Which sentences, and
+whether to answer at all, is the trained reader's call (rag/reader.py, docs/READER.md).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Callable
 
+from rag import reader
 from rag.citations import Citation, CitationList
-from rag.questions import PARTICIPATION, SLOT_WORDS, ZH_PARTICIPATION, SYNONYMS, Kind, Question, anchor_tokens, canonical
+from rag.questions import PARTICIPATION, ZH_PARTICIPATION, Kind, Question
+from rag.reader import DATES, FIGURE, Candidate, Lexicon
 from rag.retrieval import Hit
 from rag.tokenization import tokenize
 
-# Below this share of the question's (idf-weighted) terms, the best sentence is not an answer.
-MIN_COVERAGE = 0.28
-HEAD_UNKNOWN_FACTOR = 0.6
-PHRASE_BONUS = 0.1
-NAME_WEIGHT = 0.5
-# "What did X say / call / according to X": X is the speaker, not what the answer is about.
-_ATTRIBUTION = re.compile(r"\b(say|said|says|call|called|describe[sd]?|according to|stress(ed)?|propose[sd]?|"
-                          r"point(ed)? out|urge[sd]?|hope[sd]?|want(ed)?|cite[sd]?|mention(ed)?|speech)\b", re.I)  # per pair of question words found side by side, at most two pairs
-# Sentences kept beside the best one must be at least this good relative to it.
-RELATIVE_KEEP = {"gather": 0.5, "single": 0.85}
-MAX_SENTENCES = {"gather": 6, "single": 2}
+# Sentences kept beside the best one must be at least this probable relative to it.
+RELATIVE_KEEP = {"gather": 0.35, "single": 0.9}
+MAX_SENTENCES = {"gather": 8, "single": 2}
+# A second sentence is added to a single answer only while the answer stays short.
+SINGLE_MAX_CHARS = 170
 CLOSEST = 3
-
-
-class Lexicon(Protocol):
-    def idf(self, token: str) -> float | None: ...
-
-
-@dataclass
-class Candidate:
-    hit: Hit
-    rank: int
-    span: tuple[int, int]  # in hit.text
-    text: str
-    score: float = 0.0
-    cue: bool = False
-
-    @property
-    def key(self) -> tuple[str, int]:
-        # The same sentence appears in two passages where they overlap: one key for both.
-        return (self.hit.meta.get("doc_id", self.hit.id), int(self.hit.meta.get("start", 0)) + self.span[0])
 
 
 @dataclass
@@ -56,38 +34,23 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     reason: str = ""  # why it abstained, for the eval and logs
     sentences: list[dict] = field(default_factory=list)  # [{"text", "citation"}]
+    confidence: float | None = None  # probability that the evidence answers the question
 
 
-_MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"
-_CUES = {
-    Kind.WHEN: (re.compile(rf"\b({_MONTHS})\b|\b(19|20)\d\d\b|\b\d{{1,2}}:\d\d\b"), re.compile(r"\d+\s*[年月日]|[年月]份|[上下]半年")),
-    Kind.WHERE: (re.compile(r"\b(in|at|to|visited)\s+[A-Z]|\b(District|City|Province|County|Park|Center|Centre|Island|Hall|Zone)\b"),
-                 re.compile(r"[区市省县镇村园馆]|在.{1,12}(举行|召开)")),
-    Kind.QUANTITY: (re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion)\b", re.I),
-                    re.compile(r"\d|[一二三四五六七八九十百千万亿]+[个项次名位条家年]")),
-    Kind.WHO: (re.compile(r"\b[A-Z][a-z]+(?:'[a-z]+)?\s[A-Z][a-z]+(?:'[a-z]+)?\b"),
-               re.compile(r"书记|市长|省长|主任|部长|秘书长|领导|主席|总理|负责人|代表")),
-}
-
-
-_DATES = re.compile(rf"\b({_MONTHS})\s+\d{{1,2}}\b|\b(19|20)\d\d\b|\d+\s*[年月日号]|\b\d+H\b|\b\d{{1,2}}:\d\d\b")
-_FIGURE = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand|million|billion)\b"
-                     r"|[一二三四五六七八九十两百千万亿]+\s*[个项次名位条家座处方面倍公里吨元人%]", re.I)
 # When a question names a unit, the figure must be in that unit.
 _UNITS = [
     (r"\b(km|kilomet(er|re)s?)\b|公里|千米", r"\b(km|kilomet(er|re)s?)\b|公里|千米"),
     (r"\bpercent|%|percentage|百分|比例|增长率", r"percent|%|百分之"),
-    (r"\byuan\b|\bRMB\b|元|资金|funding|budget|invest", r"yuan|RMB|\$|dollars?|元"),
-    (r"\bpeople\b|\bpersons?\b|\battendees\b|\bpopulation\b|\binhabitants\b|多少人|几人|人口", r"\b(people|persons|attendees|participants|delegates)\b|[0-9一二三四五六七八九十百千万]+\s*(人|名|位)"),
+    (r"\byuan\b|\bRMB\b|元", r"yuan|RMB|\$|dollars?|元"),
+    (r"\bpeople\b|\bpersons?\b|\battendees\b|\binhabitants\b|多少人|几人", r"\b(people|persons|attendees|participants|delegates|inhabitants|residents)\b|[0-9一二三四五六七八九十百千万]+\s*(人|名|位)"),
     (r"\btons?\b|吨", r"\btons?\b|吨"),
-    (r"\bGDP\b|生产总值|growth|增长", r"%|percent|百分|yuan|元|亿"),
 ]
 
 
 def states_figure(question: str, sentence: str) -> bool:
     """Whether `sentence` gives a figure of the kind `question` asks for (dates are not figures)."""
-    rest = _DATES.sub(" ", sentence)
-    if not _FIGURE.search(rest):
+    rest = DATES.sub(" ", sentence)
+    if not FIGURE.search(rest):
         return False
     for asked, given in _UNITS:
         if re.search(asked, question, re.I) and not re.search(given, rest, re.I):
@@ -96,76 +59,16 @@ def states_figure(question: str, sentence: str) -> bool:
 
 
 def states_date(sentence: str) -> bool:
-    return bool(_DATES.search(sentence))
+    return bool(DATES.search(sentence))
 
 
-def has_cue(kind: Kind, text: str, lang: str) -> bool:
-    pair = _CUES.get(kind)
-    if pair is None:
-        return True
-    return bool(pair[1 if lang == "zh" else 0].search(text))
+def _participation(text: str) -> bool:
+    return bool(set(tokenize(text)) & PARTICIPATION) or any(w in text for w in ZH_PARTICIPATION)
 
 
-def _participation(tokens: set[str], text: str) -> bool:
-    return bool(tokens & PARTICIPATION) or any(w in text for w in ZH_PARTICIPATION)
-
-
-def _adjacent_pairs(pairs: set[tuple[str, str]], tokens: list[str]) -> int:
-    if not pairs:
-        return 0
-    return min(2, len(pairs & set(zip(tokens, tokens[1:]))))
-
-
-def score_sentences(q: Question, hits: list[Hit], lexicon: Lexicon) -> list[Candidate]:
-    """Every sentence of `hits`, scored by the idf-weighted share of the question's terms it holds."""
-    # Anchors were matched against whole articles already; a sentence need not repeat them.
-    spelled = anchor_tokens(q.text)
-    slots = SLOT_WORDS if q.kind in (Kind.WHEN, Kind.WHERE, Kind.WHO) else set()
-    weights: dict[str, float] = {}
-    name_tokens = set(tokenize(" ".join(q.names))) if _ATTRIBUTION.search(q.text) else set()
-    for t in dict.fromkeys(q.terms):
-        if t in spelled or t in slots:
-            continue
-        c = SYNONYMS.get(t, t)
-        w = lexicon.idf(t) or lexicon.idf(c)  # "chaired" is unknown, its group's "presided" is not
-        if w and t in name_tokens:
-            # Names are rare, so their idf is high, but in "What did Wang Xiaohui call the
-            # cornerstone" the name only says whose speech; "cornerstone" is what to find.
-            w *= NAME_WEIGHT
-        if w:
-            weights[c] = max(weights.get(c, 0.0), w)
-    participation_terms = {t for t in weights if t in PARTICIPATION}
-    question_pairs = {(a, b) for a, b in zip(q.terms, q.terms[1:]) if a in weights or b in weights}
-    total = sum(weights.values())
-    out: dict[tuple[str, int], Candidate] = {}
-    for rank, hit in enumerate(hits):
-        title_tokens = set(canonical(tokenize(hit.meta.get("title", ""), bigrams_only=True)))
-        passage_tokens = set(canonical(tokenize(hit.text, bigrams_only=True)))
-        for span in hit.sentences:
-            text = hit.text[span[0]:span[1]]
-            raw = tokenize(text, bigrams_only=True)
-            toks = set(canonical(raw)) | set(raw)
-            got = sum(w for t, w in weights.items() if t in toks)
-            # A term that is in the headline is known for every sentence of the article, at half weight.
-            # Terms of the headline hold for every sentence of the article, terms of the passage
-            # for its sentences ("according to Chen Min'er" is said once, before his speech).
-            got += 0.5 * sum(w for t, w in weights.items() if t not in toks and t in title_tokens)
-            got += 0.35 * sum(w for t, w in weights.items()
-                              if t not in toks and t not in title_tokens and t in passage_tokens)
-            if q.participation and participation_terms and not (toks & participation_terms) and _participation(toks, text):
-                got += sum(weights[t] for t in participation_terms)  # "presided over" answers "who attended"
-            coverage = got / total if total else 0.0
-            # Question words that stand together in the sentence ("Mayor of Chengdu") beat the same
-            # words apart ("Mayor of Chongqing ... Chengdu region").
-            coverage += PHRASE_BONUS * _adjacent_pairs(question_pairs, raw)
-            cue = has_cue(q.kind, text, hit.lang)
-            if q.participation:
-                cue = cue and _participation(toks, text)
-            score = coverage * (1.0 if cue else 0.5) + 0.02 / (rank + 1)
-            c = Candidate(hit, rank, span, text, score, cue)
-            if c.key not in out or out[c.key].score < score:
-                out[c.key] = c
-    return sorted(out.values(), key=lambda c: (-c.score, c.rank, c.span[0]))
+def _cue(q: Question, c: Candidate) -> bool:
+    """A sentence that can be one item of a gathered list: it names someone taking part."""
+    return _participation(c.text) if q.participation else bool(reader.values(q.kind, c.text, c.hit.lang)) or q.kind == Kind.LIST
 
 
 def _gathers(q: Question) -> bool:
@@ -190,18 +93,54 @@ def select(q: Question, candidates: list[Candidate], article_groups: list[set[st
         best = pool[0]
         mode = "gather" if _gathers(q) else "single"
         picked = [best]
+        length = len(best.text)
         for c in pool[1:]:
             if len(picked) >= MAX_SENTENCES[mode]:
                 break
-            if c.score < RELATIVE_KEEP[mode] * best.score or c.score < MIN_COVERAGE * 0.6:
+            if c.score < RELATIVE_KEEP[mode] * best.score:
                 continue
-            if mode == "gather" and (not c.cue or c.hit.article_id != best.hit.article_id):
+            if mode == "gather" and (not _cue(q, c) or c.hit.article_id != best.hit.article_id):
                 continue  # all the people of *that* event, not of another one
+            if mode == "single" and length + len(c.text) > SINGLE_MAX_CHARS:
+                continue
             if c.hit.lang != best.hit.lang:
                 continue
             picked.append(c)
+            length += len(c.text)
         chosen.extend(c for c in picked if c.key not in {x.key for x in chosen})
     return chosen
+
+
+def intersection(q: Question, candidates: list[Candidate], groups: list[set[str]]) -> Answer | None:
+    """'Who attended both meetings': the people named in a participation sentence of every
+    group of articles, each cited where each group names them; None when no one is common."""
+    per_group: list[dict[str, Candidate]] = []
+    for group in groups:
+        named: dict[str, Candidate] = {}
+        for c in candidates:  # best first, so each name keeps its most probable sentence
+            if c.hit.article_id in group and _participation(c.text):
+                for name in reader.person_names(c.text, c.hit.lang):
+                    named.setdefault(name, c)
+        per_group.append(named)
+    common = [n for n in per_group[0] if all(n in g for g in per_group[1:])]
+    if not common:
+        return None
+    cites = CitationList()
+    parts, sentences = [], []
+    for name in common:
+        marks = []
+        for g in per_group:
+            c = g[name]
+            n = cites.cite(c.hit, c.span)
+            if f"[{n}]" not in marks:
+                marks.append(f"[{n}]")
+                sentences.append({"text": c.text, "citation": n, "passage_id": c.hit.id})
+        parts.append(f"{name} {''.join(sorted(marks, key=lambda m: int(m[1:-1])))}")
+    if q.lang == "zh":
+        text = f"每一次都提到的人：{'、'.join(parts)}。"
+    else:
+        text = f"Named at each of them: {', '.join(parts[:-1])}{' and ' if len(parts) > 1 else ''}{parts[-1]}."
+    return Answer(text=text, answered=True, citations=cites.items(), sentences=sentences)
 
 
 def compose(q: Question, chosen: list[Candidate]) -> Answer:
@@ -229,7 +168,8 @@ def compose(q: Question, chosen: list[Candidate]) -> Answer:
     return Answer(text=text, answered=True, citations=cites.items(), sentences=sentences)
 
 
-def abstain(q: Question, closest: list[Hit], what: str | None = None, reason: str = "") -> Answer:
+def abstain(q: Question, closest: list[Hit], what: str | None = None, reason: str = "",
+            confidence: float | None = None) -> Answer:
     """A plain 'the articles do not say', with the closest passages cited for the reader to check."""
     cites = CitationList()
     ns = [cites.cite(h) for h in closest[:CLOSEST]]
@@ -240,7 +180,69 @@ def abstain(q: Question, closest: list[Hit], what: str | None = None, reason: st
     else:
         head = f"The articles do not mention {what}." if what else "The articles do not say."
         text = head + (f" The closest passages are {refs}." if ns else "")
-    return Answer(text=text, answered=False, citations=cites.items(), reason=reason or "abstained")
+    return Answer(text=text, answered=False, citations=cites.items(), reason=reason or "abstained",
+                  confidence=confidence)
+
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|[\u3400-\u4dbf\u4e00-\u9fff]+|\d+(?:\.\d+)?")
+
+
+def missing_phrase(q: Question, texts: list[str], lexicon: Lexicon) -> str | None:
+    """The most specific run of the question's words that none of `texts` holds ("artificial
+    intelligence" in "What did X say about artificial intelligence?"), to name in an abstention."""
+    from rag.questions import canonical, strip_question_words
+
+    have: set[str] = set()
+    for t in texts:
+        raw = tokenize(t, bigrams_only=True)
+        have |= set(raw) | set(canonical(raw))
+    runs: list[list[tuple[str, float]]] = [[]]
+    for m in _WORD.finditer(strip_question_words(q.text)):
+        word = m.group(0)
+        toks = tokenize(word, bigrams_only=True)
+        if not toks:  # a stop word ends nothing: "state of emergency" is one phrase
+            if runs[-1]:
+                runs[-1].append((word, 0.0))
+            continue
+        if word[0] >= "\u3400":  # a Chinese run: keep its characters that no text covers
+            miss = _uncovered_cjk(word, have)
+            for part in miss:
+                runs.append([(part, reader.MISSING_IDF)])
+            runs.append([])
+            continue
+        if any(t in have or canonical([t])[0] in have for t in toks):
+            runs.append([])
+            continue
+        runs[-1].append((word, max((lexicon.idf(t) or reader.MISSING_IDF) for t in toks)))
+    best = None
+    for run in runs:
+        while run and run[-1][1] == 0.0:
+            run.pop()
+        if not run:
+            continue
+        weight = sum(w for _, w in run)
+        if best is None or weight > best[0]:
+            joiner = "" if run[0][0][0] >= "\u3400" else " "
+            best = (weight, joiner.join(w for w, _ in run))
+    return best[1] if best else None
+
+
+def _uncovered_cjk(run: str, have: set[str]) -> list[str]:
+    covered = [False] * len(run)
+    for i in range(len(run) - 1):
+        if run[i:i + 2] in have:
+            covered[i] = covered[i + 1] = True
+    parts, cur = [], ""
+    for ch, ok in zip(run, covered):
+        if ok:
+            if len(cur) >= 2:
+                parts.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    if len(cur) >= 2:
+        parts.append(cur)
+    return parts
 
 
 Similarity = Callable[[str, list[str]], list[float]]  # question, sentences -> cosine similarities
@@ -252,11 +254,12 @@ SEMANTIC_PASSAGES = 3
 
 def score_sentences_semantic(q: Question, hits: list[Hit], similarity: Similarity) -> list[Candidate]:
     """For a question with no passage in its language (a Chinese question about an English-only
-    article), words cannot match: score sentences by embedding similarity instead."""
+    article), words cannot match and the reader, trained on same-language pairs, does not apply:
+    a sentence's probability is its embedding similarity mapped onto [0, 1]."""
     cands: dict[tuple[str, int], Candidate] = {}
-    for rank, hit in enumerate(hits[:SEMANTIC_PASSAGES]):  # embedding sentences costs ~10 ms each
-        for span in hit.sentences:
-            c = Candidate(hit, rank, span, hit.text[span[0]:span[1]])
+    for rank, hit in enumerate(hits[:SEMANTIC_PASSAGES]):
+        for i, span in enumerate(hit.sentences):
+            c = Candidate(hit, rank, span, hit.text[span[0]:span[1]], i)
             cands.setdefault(c.key, c)
     items = list(cands.values())
     if not items:
@@ -264,45 +267,59 @@ def score_sentences_semantic(q: Question, hits: list[Hit], similarity: Similarit
     sims = similarity(q.text, [c.text for c in items])
     for c, sim in zip(items, sims):
         coverage = min(1.0, max(0.0, (sim - CROSS_LINGUAL_LOW) / (CROSS_LINGUAL_HIGH - CROSS_LINGUAL_LOW)))
-        toks = set(tokenize(c.text, bigrams_only=True))
-        c.cue = has_cue(q.kind, c.text, c.hit.lang) and (not q.participation or _participation(toks, c.text))
-        c.score = coverage * (1.0 if c.cue else 0.5) + 0.02 / (c.rank + 1)
-    return sorted(items, key=lambda c: (-c.score, c.rank, c.span[0]))
+        c.p = coverage * (1.0 if (_cue(q, c) or q.kind in (Kind.OTHER, Kind.WHY)) else 0.5) + 0.02 / (c.rank + 1)
+    return sorted(items, key=lambda c: (-c.p, c.rank, c.span[0]))
 
 
 ListItems = Callable[[Hit, tuple[int, int]], list[tuple[Hit, tuple[int, int]]]]
 _INTRODUCES_LIST = re.compile(r"[:：]\s*$|\b(the following|as follows)\b[^.]*$", re.I)
 
 
-def answer(q: Question, hits: list[Hit], lexicon: Lexicon, article_groups: list[set[str]] | None = None,
-           list_items: ListItems | None = None, similarity: Similarity | None = None) -> Answer:
-    """The answer to `q` from `hits`. `list_items(hit, span)` returns the items of a list that the
-    sentence at `span` introduces ("... include the following:"), which may run into the next passages."""
+def answer(q: Question, hits: list[Hit], lexicon: Lexicon, model: "reader.ReaderModel", qvec,
+           min_confidence: float, article_groups: list[set[str]] | None = None,
+           list_items: ListItems | None = None, similarity: Similarity | None = None,
+           vectors: "reader.Vectors | None" = None) -> Answer:
+    """The answer to `q` from `hits`, or an abstention when the reader's confidence that the
+    evidence answers it is under `min_confidence`. `list_items(hit, span)` returns the items of
+    a list that the sentence at `span` introduces, which may run into the next passages."""
     if not hits:
-        return abstain(q, [], reason="nothing retrieved")
+        return abstain(q, [], reason="nothing retrieved", confidence=0.0)
     if similarity is not None and not any(h.lang == q.lang for h in hits):
         candidates = score_sentences_semantic(q, hits, similarity)
+        confidence = candidates[0].p if candidates else 0.0
     else:
-        candidates = score_sentences(q, hits, lexicon)
+        candidates = reader.candidates(q, hits, lexicon, qvec, vectors)
+        confidence = model.score(q, candidates, lexicon)
+        candidates.sort(key=lambda c: (-c.p, c.rank, c.span[0]))
     # A "how many / when" question is answered by a figure / a date, not by a sentence on the topic.
     if q.kind == Kind.QUANTITY:
         candidates = [c for c in candidates if states_figure(q.text, c.text)]
         if not candidates:
-            return abstain(q, hits, what="这个数字" if q.lang == "zh" else "this figure", reason="no figure in the evidence")
+            return abstain(q, hits, what="这个数字" if q.lang == "zh" else "this figure",
+                           reason="no figure in the evidence", confidence=0.0)
     if q.kind == Kind.WHEN:
         candidates = [c for c in candidates if states_date(c.text)]
         if not candidates:
-            return abstain(q, hits, what="这个日期" if q.lang == "zh" else "this date", reason="no date in the evidence")
+            return abstain(q, hits, what="这个日期" if q.lang == "zh" else "this date",
+                           reason="no date in the evidence", confidence=0.0)
+    if confidence < min_confidence:
+        what = missing_phrase(q, [h.meta.get("title", "") + "\n" + h.text for h in hits], lexicon)
+        return abstain(q, hits, what=what, confidence=confidence,
+                       reason=f"confidence {confidence:.2f} < {min_confidence:.2f}"
+                              + (f"; not in the evidence: {what}" if what else ""))
+    if q.intersect and article_groups and len(article_groups) > 1:
+        both = intersection(q, candidates, article_groups)
+        if both is not None:
+            both.confidence = confidence
+            return both
     chosen = select(q, candidates, article_groups)
-    # "Which newspaper ..." when no article uses the word: only a sentence that matches the rest
-    # of the question very well may answer (paraphrases such as "posts" for "Secretary" exist).
-    needed = MIN_COVERAGE / HEAD_UNKNOWN_FACTOR if q.head_unknown else MIN_COVERAGE
-    if not chosen or chosen[0].score < needed:
-        best = chosen[0].score if chosen else 0.0
-        return abstain(q, hits, reason=f"best sentence covers {best:.2f} of the question (< {needed:.2f})")
+    if not chosen:
+        return abstain(q, hits, reason="no sentence selected", confidence=confidence)
     if list_items is not None:
         chosen = _expand_lists(chosen, list_items)
-    return compose(q, chosen)
+    out = compose(q, chosen)
+    out.confidence = confidence
+    return out
 
 
 def _expand_lists(chosen: list[Candidate], list_items: ListItems) -> list[Candidate]:
@@ -311,7 +328,7 @@ def _expand_lists(chosen: list[Candidate], list_items: ListItems) -> list[Candid
         out.append(c)
         if _INTRODUCES_LIST.search(c.text):
             for hit, span in list_items(c.hit, c.span):
-                item = Candidate(hit, c.rank, span, hit.text[span[0]:span[1]], c.score, c.cue)
+                item = Candidate(hit, c.rank, span, hit.text[span[0]:span[1]], -1, c.p)
                 if item.key not in {x.key for x in out} | {x.key for x in chosen}:
                     out.append(item)
     return out

@@ -217,7 +217,11 @@ def render_text(result) -> str:
         lines.append("    " + c["text"].replace("\n", "\n    "))
         lines.append("")
     t = data["timings_ms"]
-    lines.append(f"(retrieve {t['retrieve']:.0f} ms, answer {t['answer']:.0f} ms"
+    conf = data.get("confidence")
+    low = conf is not None and data["answered"] and conf < 0.5
+    lines.append(("(LOW CONFIDENCE: check the passages; " if low else "(")
+                 + (f"confidence {conf:.2f}, " if conf is not None else "")
+                 + f"retrieve {t['retrieve']:.0f} ms, answer {t['answer']:.0f} ms"
                  + (f", model {t['llm']:.0f} ms" if "llm" in t else "") + ")")
     return "\n".join(lines)
 

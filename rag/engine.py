@@ -12,6 +12,8 @@ import logging
 import re
 import threading
 import time
+
+import numpy as np
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
@@ -35,6 +37,18 @@ _LIST_ITEM = re.compile(r"^\s*([-•*·–—]|\d{1,2}[.)、]|[（(][一二三�
 
 
 @dataclass
+class Evidence:
+    text: str
+    q: Question
+    hits: list[Hit]
+    qvec: Any  # the question's e5 vector (numpy)
+    missing_what: str | None  # what the question names that no article holds
+    groups: list[set[str]] | None  # one set of articles per anchor, for a comparison of events
+    timings: dict[str, float]
+    lexicon: Any
+
+
+@dataclass
 class Result:
     question: str
     answer: Answer
@@ -54,6 +68,7 @@ class Result:
             "question": self.question,
             "answer": self.answer.text,
             "answered": self.answer.answered,
+            "confidence": None if self.answer.confidence is None else round(self.answer.confidence, 4),
             "citations": [c.to_json(with_highlights=details) for c in self.answer.citations],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }
@@ -214,26 +229,27 @@ class Engine:
         return q
 
     def ask(self, question: str, top_k: int | None = None, history: list[str] | None = None,
-            mode: Mode | str = Mode.HYBRID, llm: bool = True) -> Result:
+            mode: Mode | str = Mode.HYBRID, llm: bool = True, min_confidence: float | None = None) -> Result:
         """Answer `question`. `history` holds earlier questions of the conversation, oldest first.
         With a language model configured (and `llm`), the answer is generated and verified."""
         result = None
-        for item in self.ask_stream(question, top_k, history, mode, llm):
+        for item in self.ask_stream(question, top_k, history, mode, llm, min_confidence):
             result = item
         assert isinstance(result, Result)
         return result
 
     def ask_stream(self, question: str, top_k: int | None = None, history: list[str] | None = None,
-                   mode: Mode | str = Mode.HYBRID, llm: bool = True) -> Iterator["Draft | Result"]:
+                   mode: Mode | str = Mode.HYBRID, llm: bool = True,
+                   min_confidence: float | None = None) -> Iterator["Draft | Result"]:
         """Like `ask`, but first yields a `Draft` (the model's unverified text so far) each time the
         language model sends more; the last item is always the Result."""
-        result, hard_abstention = self._extractive(question, top_k, history, mode)
+        result, hard_abstention = self._extractive(question, top_k, history, mode, min_confidence)
         model = self.llm if llm else None
         if model is None:
             yield result
             return
         result.mode, result.verified, result.model = "extractive", [], self.llm_label
-        if hard_abstention:  # the question names something no article has: nothing to generate from
+        if hard_abstention:  # the evidence does not answer the question: nothing to generate from
             yield result
             return
         from rag.generative import Generated, generate
@@ -253,8 +269,10 @@ class Engine:
                 return
             yield item
 
-    def _extractive(self, question: str, top_k: int | None, history: list[str] | None,
-                    mode: Mode | str) -> tuple[Result, bool]:
+    def evidence(self, question: str, top_k: int | None = None, history: list[str] | None = None,
+                 mode: Mode | str = Mode.HYBRID) -> "Evidence":
+        """What the reader reads for `question`: its analysis, the retrieved passages, the query
+        vector, and what the question names that no article holds (then nothing is read)."""
         text = self.validate_question(question)
         mode = Mode.parse(mode)
         top_k = top_k or self.settings.top_k
@@ -270,7 +288,6 @@ class Engine:
         q = analyse(text, previous)
         query = f"{q.context} {text}".strip() if q.context else text
 
-        result_answer: Answer | None = None
         articles = None
         groups = None
         missing_what = None
@@ -302,23 +319,45 @@ class Engine:
                     articles = sorted(with_names)
                 elif set(articles) & with_names:
                     articles = sorted(set(articles) & with_names)
-        if q.head and snap.bm25 is not None:
-            head_tokens = tokenize(q.head)
-            q.head_unknown = bool(head_tokens) and all(snap.bm25.idf(t) is None for t in head_tokens)
         if unknown and not missing_what:
             missing_what = " ".join(unknown)
 
+        t = time.perf_counter()
+        qvec = np.asarray(self.embed_model.get_query_embedding(query), dtype=np.float32)
+        timings["embed_query"] = (time.perf_counter() - t) * 1000
         hits = snap.retriever.retrieve(query, q.lang, top_k, articles=articles if not missing_what else None,
-                                       mode=mode, timings=timings)
+                                       mode=mode, timings=timings, query_vector=qvec.tolist())
         timings["retrieve"] = (time.perf_counter() - t0) * 1000
+        return Evidence(text, q, hits, qvec, missing_what, groups, timings, snap.bm25 or _NoLexicon())
+
+    def reader_model(self):
+        from rag import reader
+
+        return reader.load(self.settings.reader_model or reader.MODEL_PATH)
+
+    def min_confidence(self) -> float:
+        mc = self.settings.min_confidence
+        return self.reader_model().min_confidence if mc is None else mc
+
+    def read(self, ev: "Evidence", model=None, min_confidence: float | None = None) -> Answer:
+        """The answer the evidence gives (or an abstention), by the trained reader `model`."""
+        if ev.missing_what:
+            return answering.abstain(ev.q, ev.hits, what=_describe(ev.missing_what, ev.q),
+                                     reason=f"not in the articles: {ev.missing_what}", confidence=0.0)
+        model = model or self.reader_model()
+        floor = self.min_confidence() if min_confidence is None else min_confidence
+        return answering.answer(ev.q, ev.hits, ev.lexicon, model, ev.qvec, floor, ev.groups,
+                                self._list_items, self._similarity, self._text_vectors)
+
+    def _extractive(self, question: str, top_k: int | None, history: list[str] | None,
+                    mode: Mode | str, min_confidence: float | None = None) -> tuple[Result, bool]:
+        if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
+            raise QuestionError("the minimum confidence must be between 0 and 1")
+        ev = self.evidence(question, top_k, history, mode)
         t1 = time.perf_counter()
-        if missing_what:
-            result_answer = answering.abstain(q, hits, what=_describe(missing_what, q), reason=f"not in the articles: {missing_what}")
-        else:
-            result_answer = answering.answer(q, hits, snap.bm25 or _NoLexicon(), groups, self._list_items,
-                                             self._similarity)
-        timings["answer"] = (time.perf_counter() - t1) * 1000
-        return Result(text, result_answer, timings, q, hits), bool(missing_what)
+        result_answer = self.read(ev, min_confidence=min_confidence)
+        ev.timings["answer"] = (time.perf_counter() - t1) * 1000
+        return Result(ev.text, result_answer, ev.timings, ev.q, ev.hits), not result_answer.answered
 
     def _articles_with(self, phrase: str, snap: "_Snapshot") -> set[str]:
         """The live articles with a passage that holds `phrase` as written (or title-cased), from

@@ -87,7 +87,7 @@ def passage_metadata(doc: Document, p: Passage, model_name: str) -> dict[str, An
 def chunking_signature(settings: Settings) -> dict[str, Any]:
     from rag.tokenization import TOKENIZER_VERSION
 
-    return {"chunk_tokens": settings.chunk_tokens, "overlap": settings.chunk_overlap_sentences, "v": 3,
+    return {"chunk_tokens": settings.chunk_tokens, "overlap": settings.chunk_overlap_sentences, "v": 4,
             "tokenizer": TOKENIZER_VERSION}
 
 
@@ -253,16 +253,17 @@ class Ingestor:
         # Reuse vectors already stored for the same text (content hash). An empty collection
         # (a first ingest) has none: skip the metadata lookups.
         hashes = list({n.metadata["content_hash"] for n in nodes})
-        known: dict[str, list[float]] = {}
+        known: dict[str, tuple[list[float], str]] = {}
         for i in range(0, len(hashes) if self.collection.count() else 0, 500):
             got = self.collection.get(where={"content_hash": {"$in": hashes[i:i + 500]}},
                                       include=["embeddings", "metadatas"])
             for emb, meta in zip(got["embeddings"], got["metadatas"]):
-                known[meta["content_hash"]] = list(emb)
+                if meta.get(store.SENTENCE_VECTORS):
+                    known[meta["content_hash"]] = (list(emb), meta[store.SENTENCE_VECTORS])
         todo = []
         for n in nodes:
             if n.metadata["content_hash"] in known:
-                n.embedding = known[n.metadata["content_hash"]]
+                n.embedding, n.metadata[store.SENTENCE_VECTORS] = known[n.metadata["content_hash"]]
                 report.embeddings_reused += 1
             else:
                 todo.append(n)
@@ -275,9 +276,7 @@ class Ingestor:
         try:
             for i in range(0, len(todo), batch):
                 part = todo[i:i + batch]
-                texts = [n.text for n in part]
-                for n, emb in zip(part, self.embed_model.get_text_embedding_batch(texts)):
-                    n.embedding = emb
+                self._embed_part(part)
                 pending += part
                 report.embedded += len(part)
                 # Written WRITE_BATCH at a time: Chroma's cost per call is high (256 per call
@@ -293,6 +292,19 @@ class Ingestor:
                     self._upsert(pending)
                 except Exception:  # the original error matters more
                     log.warning("could not write %d embedded passages", len(pending), exc_info=True)
+
+    def _embed_part(self, part: list[TextNode]) -> None:
+        """Vectors of the passages and of each of their sentences, in one model call (a sentence
+        that is a whole passage, or that two overlapping passages share, is embedded once)."""
+        import json
+
+        spans = [json.loads(n.metadata["sentences"]) or [[0, len(n.text)]] for n in part]
+        sentence_texts = [[n.text[a:b].strip() or n.text for a, b in sp] for n, sp in zip(part, spans)]
+        texts = list(dict.fromkeys([n.text for n in part] + [t for ts in sentence_texts for t in ts]))
+        vectors = dict(zip(texts, self.embed_model.get_text_embedding_batch(texts)))
+        for n, ts in zip(part, sentence_texts):
+            n.embedding = vectors[n.text]
+            n.metadata[store.SENTENCE_VECTORS] = store.pack_vectors([vectors[t] for t in ts])
 
     def _upsert(self, nodes: list[TextNode]) -> None:
         self.collection.upsert(ids=[n.node_id for n in nodes], embeddings=[n.embedding for n in nodes],

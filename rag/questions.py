@@ -16,15 +16,45 @@ from enum import Enum
 from rag import language
 from rag.tokenization import stem, tokenize
 
-_ORDINAL_WORDS = {
-    # "first" and "second" are left out: "first-hand", "the second half" are not anchors.
-    "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9,
-    "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14, "fifteenth": 15,
-    "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19, "twentieth": 20,
-}
-_ZH_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-_EN_ORDINAL_RE = re.compile(r"\b(" + "|".join(_ORDINAL_WORDS) + r")\b|\b(\d{1,3})(?:st|nd|rd|th)\b", re.IGNORECASE)
-_ZH_ORDINAL_RE = re.compile(r"第([一二两三四五六七八九十]{1,3}|\d{1,3})(?=[次届个轮期号条项])")
+_UNITS = "one two three four five six seven eight nine".split()
+_TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_ORD_UNITS = "first second third fourth fifth sixth seventh eighth ninth".split()
+_ORD_TEENS = ("tenth eleventh twelfth thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth "
+              "nineteenth").split()
+_ORD_TENS = "twentieth thirtieth fortieth fiftieth sixtieth seventieth eightieth ninetieth".split()
+_ORDINAL_WORDS = {**{w: i + 1 for i, w in enumerate(_ORD_UNITS)}, **{w: i + 10 for i, w in enumerate(_ORD_TEENS)},
+                  **{w: (i + 2) * 10 for i, w in enumerate(_ORD_TENS)}, "hundredth": 100}
+_CARDINAL = {**{w: i + 1 for i, w in enumerate(_UNITS)}, **{w: i + 10 for i, w in enumerate(_TEENS)},
+             **{w: (i + 2) * 10 for i, w in enumerate(_TENS)}}
+_SEP = r"[\s-]+"
+# "fortieth", "twenty-first", "one hundred and second", "40th", "21st": ordinals of any size.
+_EN_ORDINAL_RE = re.compile(
+    rf"\b((?:(?:{'|'.join(_UNITS)}|a){_SEP}hundred(?:{_SEP}and)?{_SEP})?(?:(?:{'|'.join(_TENS)}){_SEP})?"
+    rf"(?:{'|'.join(sorted(_ORDINAL_WORDS, key=len, reverse=True))}))\b|\b(\d{{1,4}})(?:st|nd|rd|th)\b", re.IGNORECASE)
+_ZH_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_ZH_UNITS = {"十": 10, "百": 100, "千": 1000}
+_ZH_ORDINAL_RE = re.compile(r"第([零〇一二两三四五六七八九十百千]{1,8}|\d{1,4})(?=[次届个轮期号条项])")
+
+
+def en_ordinal(words: str) -> int | None:
+    """The number an English ordinal spells ("twenty-first" -> 21, "one hundredth" -> 100)."""
+    parts = [p for p in re.split(r"[\s-]+", words.lower()) if p and p != "and"]
+    total = 0
+    for i, p in enumerate(parts):
+        if p == "hundred" or p == "hundredth":
+            total = max(1, total) * 100
+        elif p in _ORDINAL_WORDS and i == len(parts) - 1:
+            total += _ORDINAL_WORDS[p]
+        elif p in _CARDINAL:
+            total += _CARDINAL[p]
+        elif p == "a":
+            total += 1
+        else:
+            return None
+    return total or None
+
+
 # ASCII look-arounds: "6月26日" holds the numbers 6 and 26 (\w would count 月 as a letter).
 _NUMBER_RE = re.compile(r"(?<![A-Za-z0-9.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?![A-Za-z0-9])")
 
@@ -80,9 +110,17 @@ SYNONYMS = {stem(w): stem(group.split()[0]) for group in SYNONYM_GROUPS for w in
 SLOT_WORDS = {stem(w) for w in "date day time year month place location venue city person people".split()}
 
 
+def strip_question_words(text: str) -> str:
+    """`text` without the Chinese question words (English ones are stop words already)."""
+    return _ZH_QWORDS_RE.sub(" ", text)
+
+
 def canonical(tokens):
     return [SYNONYMS.get(t, t) for t in tokens]
 
+
+# Words that ask what several events have in common ("who attended both meetings").
+_INTERSECTION_RE = re.compile(r"\b(both|each of|in common|every one of)\b|两次都|都参加|都出席|均出席|均参加|共同参加", re.I)
 
 _FOLLOW_UP_RE = re.compile(r"\b(it|its|that|this|there|they|them|those|the meeting|the session|he|she|his|her)\b|它|那次|这次|该会|此次|那里|他们|他|她", re.IGNORECASE)
 
@@ -102,6 +140,11 @@ class Question:
     context: str = ""  # text borrowed from the previous question for a follow-up
 
     @property
+    def intersect(self) -> bool:
+        """Whether the question asks for what its anchors' events share (with two or more anchors)."""
+        return bool(_INTERSECTION_RE.search(self.text))
+
+    @property
     def participation(self) -> bool:
         if self.kind != Kind.WHO:
             return False
@@ -115,20 +158,19 @@ def anchors_in_text(text: str) -> set[str]:
 
 
 def _zh_number(s: str) -> int | None:
+    """第四十次 -> 40, 第二十一届 -> 21, 第一百零二次 -> 102, 第12次 -> 12."""
     if s.isdigit():
         return int(s)
-    if s == "十":
-        return 10
-    if len(s) == 1:
-        return _ZH_DIGITS.get(s)
-    if s.startswith("十"):
-        return 10 + _ZH_DIGITS.get(s[1], 0)
-    if s.endswith("十"):
-        return _ZH_DIGITS.get(s[0], 0) * 10
-    if "十" in s:
-        a, b = s.split("十", 1)
-        return _ZH_DIGITS.get(a, 0) * 10 + _ZH_DIGITS.get(b, 0)
-    return None
+    total, digit = 0, None
+    for ch in s:
+        if ch in _ZH_DIGITS:
+            digit = _ZH_DIGITS[ch]
+        elif ch in _ZH_UNITS:
+            total += (1 if digit is None else digit) * _ZH_UNITS[ch]
+            digit = None
+        else:
+            return None
+    return total + (digit or 0) or None
 
 
 def _with_next_word(text: str, m: re.Match) -> str:
@@ -185,7 +227,7 @@ def _anchors(text: str, with_bare: bool = False) -> tuple[set[str], dict[str, st
             found.setdefault(f"ord:{n}", describe)
 
     for m in _EN_ORDINAL_RE.finditer(text):
-        n = _ORDINAL_WORDS.get(m.group(1).lower()) if m.group(1) else int(m.group(2))
+        n = en_ordinal(m.group(1)) if m.group(1) else int(m.group(2))
         if n and n > 2:
             add_ordinal(n, m, "the " + _with_next_word(text, m))
     for m in _ZH_ORDINAL_RE.finditer(text):

@@ -90,8 +90,10 @@ class Retriever:
         self._index = VectorStoreIndex.from_vector_store(self._vector_store, embed_model=embed_model)
 
     def retrieve(self, query: str, lang: str, top_k: int, articles: list[str] | None = None,
-                 mode: Mode = Mode.HYBRID, timings: dict[str, float] | None = None) -> list[Hit]:
-        """The `top_k` best live passages for `query`, optionally only from `articles`."""
+                 mode: Mode = Mode.HYBRID, timings: dict[str, float] | None = None,
+                 query_vector: list[float] | None = None) -> list[Hit]:
+        """The `top_k` best live passages for `query`, optionally only from `articles`.
+        `query_vector`: the query's embedding when the caller has it already."""
         from llama_index.core.schema import QueryBundle
         from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
 
@@ -102,8 +104,9 @@ class Retriever:
         lexical_ids: list[str] = []
         if mode in (Mode.VECTOR, Mode.HYBRID):
             t = time.perf_counter()
-            emb = self.embed_model.get_query_embedding(query)
-            timings["embed_query"] = (time.perf_counter() - t) * 1000
+            emb = query_vector if query_vector is not None else self.embed_model.get_query_embedding(query)
+            if query_vector is None:
+                timings["embed_query"] = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
             filters = None
             if articles is not None:

@@ -168,3 +168,37 @@ def remove_stale_generations(index_dir: Path, keep: str | None) -> None:
 
 def dir_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.exists() else 0
+
+
+# -- sentence vectors --------------------------------------------------------------------------
+# Each passage carries the vectors of its sentences in its metadata (float16, base64), so the
+# reader can compare a question with every candidate sentence without embedding anything at
+# question time, and the vectors live and die with their passage (same commit, same content
+# hash, same garbage collection). 384 dimensions cost 1 KB of text per sentence.
+SENTENCE_VECTORS = "sentvec"
+
+
+def pack_vectors(vectors) -> str:
+    import base64
+
+    import numpy as np
+
+    arr = np.asarray(vectors, dtype=np.float32)
+    return base64.b64encode(arr.astype(np.float16).tobytes()).decode("ascii")
+
+
+def unpack_vectors(packed: str, rows: int):
+    """The (rows, dim) float32 array packed by `pack_vectors`; None when it does not fit."""
+    import base64
+
+    import numpy as np
+
+    if not packed or rows <= 0:
+        return None
+    try:
+        flat = np.frombuffer(base64.b64decode(packed), dtype=np.float16).astype(np.float32)
+    except (ValueError, TypeError):
+        return None
+    if flat.size % rows:
+        return None
+    return flat.reshape(rows, flat.size // rows)

@@ -76,6 +76,8 @@ CSS = """
 .rag-p { display: block; height: .45em; }
 .rag-timing { font-size: .75em; opacity: .6; margin-top: 6px; }
 .rag-mode { font-size: .8em; opacity: .8; margin-top: 6px; }
+.rag-confidence { font-size: .8em; opacity: .75; margin-bottom: 4px; }
+.rag-confidence.rag-low { opacity: 1; color: #b45309; font-weight: 600; }
 .rag-warning { font-size: .85em; color: #92400e; margin-top: 6px; }
 .rag-checking { background: #e0f2fe; color: #075985; border-color: #38bdf8; }
 .rag-draft-text { opacity: .65; font-style: italic; }
@@ -159,6 +161,8 @@ def answer_html(result: dict[str, Any], msg_id: str, show_scores: bool = False, 
     parts = [f'<div class="rag-answer {"rag-answered" if answered else "rag-abstained"}">']
     if not answered:
         parts.append('<div class="rag-badge">No answer in the articles</div>')
+    elif upto is None:
+        parts.append(confidence_html(result.get("confidence")))
     parts.append(f'<div class="rag-answer-text">{link_markers(text_html(text), anchors)}</div>')
     if upto is None and result.get("mode"):
         parts.append(mode_html(result))
@@ -173,6 +177,21 @@ def answer_html(result: dict[str, Any], msg_id: str, show_scores: bool = False, 
                      f'answer {float(t.get("answer", 0)):.0f} ms</div>')
     parts.append("</div>")
     return "".join(parts)
+
+
+# Under this confidence an answer is shown with a warning to check its sources.
+LOW_CONFIDENCE = 0.5
+
+
+def confidence_html(confidence: Any) -> str:
+    """The reader's confidence that the evidence answers the question, marked when low."""
+    if confidence is None:
+        return ""
+    c = float(confidence)
+    if c < LOW_CONFIDENCE:
+        return (f'<div class="rag-confidence rag-low" data-confidence="{c:.2f}">⚠ Low confidence '
+                f'({c:.0%}): check the cited passages</div>')
+    return f'<div class="rag-confidence" data-confidence="{c:.2f}">Confidence {c:.0%}</div>'
 
 
 def mode_html(result: dict[str, Any]) -> str:

@@ -1,10 +1,12 @@
-"""Answer composition and abstention on small hand-made passages (no model, no index)."""
+"""Answer composition and abstention on small hand-made passages: the trained reader and the
+real e5 model, no index."""
 
 import json
 
+import numpy as np
 import pytest
 
-from rag import answering
+from rag import answering, reader
 from rag.citations import check
 from rag.questions import analyse
 from rag.retrieval import Hit
@@ -46,9 +48,26 @@ SEVENTH = [
 ]
 
 
-def run(question, hits=SEVENTH, **kw):
+@pytest.fixture(scope="module", autouse=True)
+def e5():
+    from rag.embedding import make_embedding
+
+    global _E5
+    _E5 = make_embedding("e5", 2, 32)
+    yield _E5
+
+
+def _vectors(texts):
+    v = np.asarray(_E5.get_text_embedding_batch(list(texts)), dtype=np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def run(question, hits=SEVENTH, min_confidence=None, **kw):
     q = analyse(question)
-    return answering.answer(q, hits, Lexicon(hits), **kw)
+    model = reader.load()
+    qvec = np.asarray(_E5.get_query_embedding(question), dtype=np.float32)
+    floor = model.min_confidence if min_confidence is None else min_confidence
+    return answering.answer(q, hits, Lexicon(hits), model, qvec, floor, vectors=_vectors, **kw)
 
 
 def test_who_attended_gathers_every_person_of_that_event():

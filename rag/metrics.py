@@ -135,6 +135,7 @@ def context_fact_recall(passages: Sequence[str], gold_facts: Sequence[Sequence[s
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]")
 _MARKER_GAP = re.compile(r"\s*\[\d+\]")
+_WORD_CHAR = "0-9a-z\u00c0-\u024f"  # what may not touch a Latin-script answer (text is case-folded)
 
 
 def has_cjk(text: str) -> bool:
@@ -142,12 +143,14 @@ def has_cjk(text: str) -> bool:
 
 
 def squad_normalise(text: str, cjk: bool | None = None) -> str:
-    """SQuAD's normalize_answer (lower-case, punctuation removed, a/an/the removed, white space
+    """SQuAD's normalize_answer (lower-case, punctuation out, a/an/the removed, white space
     collapsed), with every Unicode punctuation mark counted as punctuation (so CJK 、，。「」 too).
+    Punctuation becomes a space where SQuAD's script deletes it: answers are matched as whole
+    words inside a longer text, and "Watt's" must still hold the answer "Watt".
     For Chinese text (`cjk`, default: the text has CJK characters) white space is dropped
     altogether, as CMRC's script does: "1994 年" and "1994年" are the same answer."""
     t = (text or "").casefold()
-    t = "".join(ch for ch in t if not unicodedata.category(ch).startswith("P"))
+    t = "".join(" " if unicodedata.category(ch).startswith("P") else ch for ch in t)
     t = _ARTICLES.sub(" ", t)
     if has_cjk(text) if cjk is None else cjk:
         return "".join(t.split())
@@ -161,15 +164,18 @@ def answer_text(answer: str) -> str:
 
 
 def answer_occurs(text: str, gold: str) -> bool:
-    """Does the gold answer occur in `text` after squad_normalise? Latin-script answers must
-    match whole words ("us" is not in "because", "1" is not in "1990"); a gold answer with CJK
-    characters is matched as a substring with all white space gone on both sides."""
+    """Does the gold answer occur in `text` after squad_normalise? A Latin-script answer must
+    not touch another Latin letter or digit ("us" is not in "because", "1" is not in "1990"),
+    but may touch Chinese ("搭配Glade来使用" holds "Glade"); a gold answer with CJK characters
+    is matched as a substring with all white space gone on both sides."""
     cjk = has_cjk(gold)
     g = squad_normalise(gold, cjk)
     if not g:
         return False
     t = squad_normalise(text, cjk)
-    return g in t if cjk else f" {g} " in f" {t} "
+    if cjk:
+        return g in t
+    return re.search(f"(?<![{_WORD_CHAR}]){re.escape(g)}(?![{_WORD_CHAR}])", t) is not None
 
 
 def gold_in_any(texts: Sequence[str], gold_facts: Sequence[Sequence[str]]) -> float | None:

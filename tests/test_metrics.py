@@ -333,8 +333,9 @@ def test_public_set_question_without_gold_passages_uses_gold_answers_for_relevan
 # -- SQuAD-style answer matching (public sets) ---------------------------------------------------
 
 def test_squad_normalise_english():
-    # lower-case, punctuation gone (not replaced), a/an/the gone, white space collapsed
-    assert M.squad_normalise("The  U.S. Army, an Example!") == "us army example"
+    # lower-case, punctuation to a space, a/an/the gone, white space collapsed
+    assert M.squad_normalise("The  U.S. Army, an Example!") == "u s army example"
+    assert M.squad_normalise("Watt's engine") == "watt s engine"
     assert M.squad_normalise("Denmark, Iceland and Norway.") == "denmark iceland and norway"
     assert M.squad_normalise("theatre") == "theatre"  # only whole-word articles
     assert M.squad_normalise("") == ""
@@ -353,6 +354,15 @@ def test_answer_occurs_whole_words_for_latin_script():
     assert not M.answer_occurs("in 1990", "1")
     assert not M.answer_occurs("anything", "")
     assert not M.answer_occurs("anything", "the")  # nothing left after normalising
+    assert M.answer_occurs("no invention since Watt's time", "Watt")  # possessive
+    assert M.answer_occurs("The U.S. Army", "U.S.") and not M.answer_occurs("used", "U.S.")
+
+
+def test_answer_occurs_latin_answer_inside_chinese_text():
+    assert M.answer_occurs("可以搭配Glade#来使用。", "Glade#")
+    assert M.answer_occurs("距离精度±10m，方位", "±10m")
+    assert M.answer_occurs("目前担任《Docking48》主持。", "《Docking48》")
+    assert not M.answer_occurs("目前担任Docking480主持。", "Docking48")
 
 
 def test_answer_occurs_chinese_substring_without_white_space():

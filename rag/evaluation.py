@@ -460,7 +460,7 @@ def comparison_rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 def ingest_line(s: dict[str, Any]) -> str:
     i = s["ingested"]
-    return (f"index built from `{s['articles']}`: {i['articles']} articles, {i['passages_added']} passages added, "
+    return (f"index of `{s['articles']}`: {i['articles']} articles, {i['passages_added']} passages added, "
             f"{i['passages_unchanged']} unchanged; {i['embedded']} embedded, {i['embeddings_reused']} reused; "
             f"{i['seconds']:.1f} s")
 

@@ -104,6 +104,13 @@ def embed_options(fn):
                              "(env RAG_EMBED_URL).")(wrapper)
 
 
+def min_confidence_option(fn):
+    # Only plumbed here: the engine decides what the confidence is and how it abstains.
+    return click.option("--min-confidence", type=click.FloatRange(0, 1), default=None, metavar="X",
+                        help="Abstain when the confidence that the passages answer the question is below X "
+                             "(0..1; default: the reader's own, env RAG_MIN_CONFIDENCE).")(fn)
+
+
 def make_engine(index_dir=None, chroma_url=None, **overrides):
     from rag.engine import Engine
 
@@ -171,11 +178,12 @@ def ingest(paths, index_dir, chroma_url, prune, chunk_tokens, as_json):
 @click.option("--retrieval", type=click.Choice(["hybrid", "vector", "bm25"]), default="hybrid", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per question.")
 @click.option("--details", is_flag=True, help="With --json: add highlights, retrieved passages and the reason.")
+@min_confidence_option
 @llm_options
 @handle_errors
-def ask(question, index_dir, chroma_url, top_k, retrieval, as_json, details, **llm):
+def ask(question, index_dir, chroma_url, top_k, retrieval, as_json, details, min_confidence, **llm):
     """Answer QUESTION; `-` reads one question per line from stdin."""
-    engine = make_engine(index_dir, chroma_url, **llm_settings(**llm))
+    engine = make_engine(index_dir, chroma_url, min_confidence=min_confidence, **llm_settings(**llm))
     engine.require_index()
     engine.llm  # start a local model now: a setup error stops here, before any question
     questions = (line.strip() for line in sys.stdin) if question == "-" else iter([question])
@@ -243,6 +251,30 @@ def stats(index_dir, chroma_url, as_json):
         click.echo("the index is empty: run `rag ingest` to add articles", err=True)
 
 
+BASELINE_MAX_QUESTIONS = 300
+
+
+def ingest_bars(enabled: bool):
+    """(progress callback, close) showing ingest progress bars on stderr when `enabled`."""
+    bars: dict = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if not enabled:
+            return
+        from tqdm import tqdm
+
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(total=total, desc=f"index: {stage}", unit="", leave=False, file=sys.stderr)
+        bar.total = total
+        bar.update(done - bar.n)
+
+    def close() -> None:
+        for bar in bars.values():
+            bar.close()
+    return progress, close
+
+
 @main.command("eval")
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @index_dir_option
@@ -252,40 +284,77 @@ def stats(index_dir, chroma_url, as_json):
 @click.option("--top-k", type=click.IntRange(1, 50), default=5, show_default=True, help="Passages to retrieve.")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
               show_default=True, help="Folder for report.md, the chart and results.json.")
-@click.option("--baseline/--no-baseline", default=True, show_default=True,
-              help="Also run a plain llama-index pipeline (SentenceSplitter, vector top-2) for comparison.")
+@click.option("--baseline/--no-baseline", default=None,
+              help="Also run a plain llama-index pipeline (SentenceSplitter, vector top-2) for comparison "
+                   f"(default: on, except for runs of more than {BASELINE_MAX_QUESTIONS} questions: it "
+                   "re-embeds the whole corpus every run).")
 @click.option("--thresholds", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="JSON of metric -> minimum (e.g. eval/thresholds.json); exit 1 when any is not reached.")
-@click.option("--limit", type=click.IntRange(1), default=None, help="Only the first N questions.")
+@click.option("--limit", type=click.IntRange(1), default=None,
+              help="Only N questions: the first N, or a random draw with --seed.")
+@click.option("--seed", type=int, default=None,
+              help="With --limit: draw the N questions at random with this seed (same seed, same questions).")
+@click.option("--corpus-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where sets that bring their own articles (SQuAD, CMRC) keep them and their index, "
+                   "reused across runs (default: <index-dir>/eval-sets/).")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON instead of the table.")
+@min_confidence_option
 @llm_options
 @handle_errors
-def eval_(file, index_dir, chroma_url, retrieval, top_k, report_dir, baseline, thresholds, limit, as_json, **llm):
-    """Score answers, citations, abstention and retrieval on a question set (default eval/questions.jsonl).
+def eval_(file, index_dir, chroma_url, retrieval, top_k, report_dir, baseline, thresholds, limit, seed, corpus_dir,
+          as_json, min_confidence, **llm):
+    """Score answers, citations, abstention and retrieval on a question set (default eval/questions.jsonl):
+    ours (JSONL), SQuAD v1.1/v2.0, CMRC 2018, or plain CSV/JSONL with question and answer(s).
 
-    Builds the index from data/articles when it is empty. Exit 1 when --thresholds are not met."""
+    Our set and plain sets use the index (built from data/articles when it is empty); SQuAD and
+    CMRC sets get their own index of their own articles, kept under --corpus-dir for the next
+    run. Exit 1 when --thresholds are not met."""
     from rag import evaluation as ev
+    from rag.datasets import load_dataset, sample
+    from rag.engine import Engine
 
     path = file or ev.DEFAULT_QUESTIONS
-    questions = ev.load_questions(path, limit)
+    # Everything the user gave is checked before anything is built or run.
+    dataset = load_dataset(path)
+    questions = sample(dataset.questions, limit, seed)
     limits = ev.load_thresholds(thresholds) if thresholds else None
-    engine = make_engine(index_dir, chroma_url, **llm_settings(**llm))
+    if baseline is None:
+        baseline = len(questions) <= BASELINE_MAX_QUESTIONS
+        if not baseline:
+            click.echo(f"note: no llama-index baseline for {len(questions)} questions (over "
+                       f"{BASELINE_MAX_QUESTIONS}); pass --baseline to run it", err=True)
+    settings = Settings.from_env(index_dir=index_dir, chroma_url=chroma_url, min_confidence=min_confidence,
+                                 **llm_settings(**llm))
+    articles, refresh = DEFAULT_ARTICLES, False
+    if dataset.articles is not None:
+        where = ev.materialise(dataset, corpus_dir or Path(settings.index_dir) / "eval-sets")
+        overrides = {"index_dir": where["index"]}
+        if settings.chroma_url:  # one server, many corpora: never write into the user's collection
+            overrides["collection"] = f"eval-{dataset.corpus_key}"
+        settings = settings.replace(**overrides)
+        articles, refresh = where["articles"], True
+    engine = Engine(settings)
     engine.llm  # a local model starts (or fails to) before the questions
     bar = None
-    if not as_json and sys.stderr.isatty():
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(questions), desc="questions", leave=False, file=sys.stderr)
 
     def progress(done: int, total: int) -> None:
-        if bar is not None:
-            bar.n = done
-            bar.refresh()
+        nonlocal bar
+        if as_json or not sys.stderr.isatty():
+            return
+        if bar is None:  # made on the first answer, so that it follows the index's bars
+            from tqdm import tqdm
 
+            bar = tqdm(total=total, desc="questions", leave=False, file=sys.stderr)
+        bar.n = done
+        bar.refresh()
+
+    ingest_progress, close_bars = ingest_bars(sys.stderr.isatty())
     try:
         result = ev.evaluate(engine, questions, mode=retrieval, top_k=top_k, baseline=baseline,
-                             progress=progress, source=str(path))
+                             articles=articles, progress=progress, source=str(path), refresh_index=refresh,
+                             ingest_progress=ingest_progress, dataset=dataset)
     finally:
+        close_bars()
         if bar is not None:
             bar.close()
         engine.close()
@@ -317,14 +386,16 @@ def eval_(file, index_dir, chroma_url, retrieval, top_k, report_dir, baseline, t
               help="Ask for this user name and password (env RAG_AUTH); use it on a shared instance.")
 @click.option("--ingest/--no-ingest", default=None,
               help="Index data/articles at start-up (default: only when using the default index folder).")
+@min_confidence_option
 @llm_options
 @handle_errors
-def serve(host, port, index_dir, chroma_url, auth, ingest, **llm):
+def serve(host, port, index_dir, chroma_url, auth, ingest, min_confidence, **llm):
     """Start the browser chat app (default http://127.0.0.1:7860)."""
     from rag.webapp import serve as run
 
+    # webapp.serve hands its extra keywords to Settings.from_env, so this needs no new parameter there.
     run(index_dir=index_dir, host=host, port=port, auth=auth, ingest=ingest, chroma_url=chroma_url,
-        **llm_settings(**llm))
+        min_confidence=min_confidence, **llm_settings(**llm))
 
 
 if __name__ == "__main__":

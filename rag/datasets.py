@@ -308,11 +308,14 @@ def load_dataset(path: Path) -> Dataset:
 
 
 def _one_object_per_line(text: str) -> bool:
+    """Is this JSONL? True when the first line is a whole JSON object that is not a SQuAD/CMRC
+    document (those are often written on one single line, which also parses)."""
     first = text.split("\n", 1)[0].strip()
     try:
-        return isinstance(json.loads(first), dict)
+        obj = json.loads(first)
     except json.JSONDecodeError:
         return False
+    return isinstance(obj, dict) and not isinstance(obj.get("data"), list)
 
 
 def sample(questions: list[EvalQuestion], limit: int | None, seed: int | None) -> list[EvalQuestion]:

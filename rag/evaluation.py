@@ -21,13 +21,13 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from rag import metrics as M
 from rag.config import DEFAULT_ARTICLES, PROJECT_ROOT
-from rag.errors import IndexMissingError, RagError
+from rag.datasets import Dataset, EvalError, EvalQuestion, load_dataset, sample, write_articles
+from rag.errors import IndexMissingError
 
 log = logging.getLogger(__name__)
 
@@ -37,66 +37,38 @@ CATEGORIES = ("who", "where", "when", "what", "list", "cross", "paraphrase", "un
 LANGUAGES = ("en", "zh")
 KS = (1, 2, 3, 5)
 STAGES = ("embed_query", "dense", "bm25", "fusion", "retrieve", "answer", "llm_first_token", "llm", "verify", "total")
+FAILURES_SHOWN = 12  # ids in the printed table; a public set fails by the dozen, report.md lists all
 BASELINE_TOP_K = 2  # llama-index's VectorIndexRetriever default (similarity_top_k=2)
 
 # The overall metrics, in the order of the printed table. Each may be named in thresholds.json.
 METRIC_ORDER = (
     "hit@1", "hit@2", "hit@3", "hit@5", "mrr", "ndcg@5",
     "fact_recall", "context_fact_recall",
+    "answer_recall", "support", "support_retrieved",
     "citation_precision", "fact_support", "marker_validity",
     "abstention_accuracy", "answered_precision", "answered_recall",
     "abstention_precision", "abstention_recall",
+    "false_abstention", "unanswerable_abstention",
+    "median_answer_chars", "mean_confidence_answerable", "mean_confidence_unanswerable",
 )
-
-
-class EvalError(RagError):
-    """A question set or thresholds file that cannot be used; the message says what to fix."""
+# Reported but not gateable by a minimum: lower is better, or not a score at all.
+NOT_GATED = ("false_abstention", "median_answer_chars", "mean_confidence_answerable", "mean_confidence_unanswerable")
+# The per-group columns (by category, by language).
+GROUP_METRICS = ("hit@1", "hit@5", "mrr", "ndcg@5", "fact_recall", "context_fact_recall", "answer_recall",
+                 "support", "citation_precision", "abstention_accuracy", "false_abstention",
+                 "unanswerable_abstention", "median_answer_chars")
+# What the baseline, which has no reader, is given: its "answer" is its top passage.
+BASELINE_METRICS = ("hit@1", "hit@2", "mrr", "ndcg@5", "context_fact_recall", "answer_recall", "support",
+                    "support_retrieved", "false_abstention", "unanswerable_abstention", "median_answer_chars")
 
 
 # -- the question set ---------------------------------------------------------------------------
+# One reader for every format lives in rag.datasets; these names stay importable from here.
 
-@dataclass(frozen=True)
-class EvalQuestion:
-    id: str
-    question: str
-    language: str
-    category: str
-    answerable: bool
-    gold_facts: tuple[tuple[str, ...], ...]
-    gold_articles: tuple[str, ...]
-    gold_passages: tuple[str, ...]
-
-
-def load_questions(path: Path, limit: int | None = None) -> list[EvalQuestion]:
-    """The questions of a JSONL file, checked field by field (line numbers in errors)."""
-    if not path.is_file():
-        raise EvalError(f"question set {path} not found")
-    out: list[EvalQuestion] = []
-    seen: set[str] = set()
-    for no, line in enumerate(path.read_text("utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            d = json.loads(line)
-            q = EvalQuestion(
-                id=str(d["id"]), question=str(d["question"]), language=str(d["language"]),
-                category=str(d["category"]), answerable=bool(d["answerable"]),
-                gold_facts=tuple(tuple(str(a) for a in f) for f in d.get("gold_facts", [])),
-                gold_articles=tuple(str(a) for a in d.get("gold_articles", [])),
-                gold_passages=tuple(str(s) for s in d.get("gold_passages", [])))
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise EvalError(f"{path}:{no}: not a valid question ({exc.__class__.__name__}: {exc})") from exc
-        if q.id in seen:
-            raise EvalError(f"{path}:{no}: duplicate question id {q.id!r}")
-        if any(not f for f in q.gold_facts):
-            raise EvalError(f"{path}:{no}: {q.id} has a gold fact with no acceptable string")
-        if q.answerable and not q.gold_facts:
-            raise EvalError(f"{path}:{no}: {q.id} is answerable but has no gold_facts")
-        seen.add(q.id)
-        out.append(q)
-    if not out:
-        raise EvalError(f"{path} holds no questions")
-    return out[:limit] if limit else out
+def load_questions(path: Path, limit: int | None = None, seed: int | None = None) -> list[EvalQuestion]:
+    """The questions of a question set in any format rag.datasets reads (line numbers in
+    errors); `limit` of them, the first ones or a seeded random draw."""
+    return sample(load_dataset(path).questions, limit, seed)
 
 
 def load_thresholds(path: Path) -> dict[str, float]:
@@ -111,15 +83,26 @@ def load_thresholds(path: Path) -> dict[str, float]:
     unknown = sorted(set(data) - set(METRIC_ORDER))
     if unknown:
         raise EvalError(f"{path} names unknown metrics: {', '.join(unknown)}; known: {', '.join(METRIC_ORDER)}")
+    ungated = sorted(set(data) & set(NOT_GATED))
+    if ungated:
+        raise EvalError(f"{path}: {', '.join(ungated)} cannot be gated by a minimum (lower is better, or not a score)")
     return {k: float(v) for k, v in data.items()}
 
 
 # -- scoring one question (pure: texts in, numbers out) ---------------------------------------
 
+def gold_spans(q: EvalQuestion) -> tuple[str, ...]:
+    """What makes a passage relevant: our gold passages, or for public sets (which have none)
+    the gold answers, as open-domain QA scores retrieval (a passage holding the answer)."""
+    return q.gold_passages or q.gold_short
+
+
 def score_retrieval(q: EvalQuestion, passages: Sequence[str], n_relevant: int) -> dict[str, Any]:
-    """hit@k, MRR, nDCG@5 and context fact recall of one ranked list of passage texts."""
-    row: dict[str, Any] = {"relevant": M.relevance(passages, q.gold_passages), "n_relevant": n_relevant}
-    if q.answerable and q.gold_passages:
+    """hit@k, MRR, nDCG@5, context fact recall and support_retrieved of one ranked list of
+    passage texts."""
+    spans = gold_spans(q)
+    row: dict[str, Any] = {"relevant": M.relevance(passages, spans), "n_relevant": n_relevant}
+    if q.answerable and spans:
         rels = row["relevant"]
         for k in KS:
             row[f"hit@{k}"] = M.hit_at_k(rels, k)
@@ -127,16 +110,20 @@ def score_retrieval(q: EvalQuestion, passages: Sequence[str], n_relevant: int) -
         ndcg = M.ndcg_at_k(rels, 5, n_relevant)
         row["ndcg@5"] = 0.0 if ndcg is None else ndcg  # no indexed passage holds a gold span: a miss
     row["context_fact_recall"] = M.context_fact_recall(passages, q.gold_facts) if q.answerable else None
+    row["support_retrieved"] = M.gold_in_any(passages, q.gold_facts) if q.answerable else None
     row["context_chars"] = sum(len(p) for p in passages)
     return row
 
 
 def score_answer(q: EvalQuestion, answer: str, answered: bool,
                  citations: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Fact recall, citation precision, fact support and marker validity of one answer.
-    `citations` are dicts with n, article_id and text."""
+    """Fact recall, answer recall, support, citation precision, fact support, marker validity
+    and length of one answer. `citations` are dicts with n, article_id and text."""
     row: dict[str, Any] = {
         "fact_recall": M.fact_recall(answer, q.gold_facts, answered) if q.answerable else None,
+        "answer_recall": M.answer_recall(answer, q.gold_facts, answered) if q.answerable else None,
+        "support": M.support([c["text"] for c in citations], q.gold_facts, answered) if q.answerable else None,
+        "answer_chars": len(M.answer_text(answer)) if answered else None,
         "facts_present": M.facts_present(answer, q.gold_facts) if answered else [False] * len(q.gold_facts),
         "citation_precision": None, "fact_support": None,
         "marker_validity": M.marker_validity(answer, [c["n"] for c in citations]),
@@ -179,7 +166,15 @@ def aggregate(rows: Sequence[dict[str, Any]]) -> dict[str, float | None]:
     out["marker_validity"] = M.pooled(r.get("marker_validity") for r in rows)
     if all("answered" in r for r in rows):
         out.update(M.abstention_scores([r["answered"] for r in rows], [r["answerable"] for r in rows]))
-    return out
+    out["answer_recall"] = M.mean(r.get("answer_recall") for r in ans)
+    out["support"] = M.mean(r.get("support") for r in ans)
+    out["support_retrieved"] = M.mean(r.get("support_retrieved") for r in ans)
+    out["false_abstention"] = M.share(not r["answered"] for r in ans if "answered" in r)
+    out["unanswerable_abstention"] = M.share(not r["answered"] for r in rows if not r["answerable"] and "answered" in r)
+    out["median_answer_chars"] = M.median(r.get("answer_chars") for r in rows if r.get("answered"))
+    out["mean_confidence_answerable"] = M.mean(r.get("confidence") for r in ans)
+    out["mean_confidence_unanswerable"] = M.mean(r.get("confidence") for r in rows if not r["answerable"])
+    return {m: out[m] for m in METRIC_ORDER if m in out}
 
 
 def group_scores(rows: Sequence[dict[str, Any]], key: str, order: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -190,9 +185,7 @@ def group_scores(rows: Sequence[dict[str, Any]], key: str, order: Iterable[str])
     out = {}
     for g in ordered:
         agg = aggregate(groups[g])
-        out[g] = {"n": len(groups[g]), **{m: agg.get(m) for m in
-                  ("hit@1", "hit@5", "mrr", "ndcg@5", "fact_recall", "context_fact_recall",
-                   "citation_precision", "abstention_accuracy")}}
+        out[g] = {"n": len(groups[g]), **{m: agg.get(m) for m in GROUP_METRICS}}
     return out
 
 
@@ -237,14 +230,25 @@ def corpus_passages(engine) -> list[tuple[str, str, dict[str, Any]]]:
     return out
 
 
-def count_relevant(corpus_texts: Sequence[str], gold_spans: Sequence[str]) -> int:
-    return sum(M.relevance(corpus_texts, gold_spans)) if gold_spans else 0
+def count_relevant(corpus_texts: Sequence[str], spans: Sequence[str]) -> int:
+    return relevant_counter(corpus_texts)(spans)
+
+
+def relevant_counter(corpus_texts: Sequence[str]) -> Callable[[Sequence[str]], int]:
+    """count(spans): the passages of the corpus that contain any of the spans (M.relevance's
+    rule). The corpus is normalised once: a public set has thousands of passages and questions."""
+    norm = [M.normalise(t) for t in corpus_texts]
+
+    def count(spans: Sequence[str]) -> int:
+        ns = [n for n in (M.normalise(s) for s in spans) if n]
+        return sum(1 for t in norm if any(n in t for n in ns)) if ns else 0
+    return count
 
 
 def run_engine(engine, questions: Sequence[EvalQuestion], mode: str = "hybrid", top_k: int = 5,
                progress: Progress | None = None) -> list[dict[str, Any]]:
     """Ask every question; one scored row per question."""
-    corpus = [text for _, text, _ in corpus_passages(engine)]
+    n_relevant = relevant_counter([text for _, text, _ in corpus_passages(engine)])
     rows = []
     for i, q in enumerate(questions, 1):
         t = time.perf_counter()
@@ -259,16 +263,19 @@ def run_engine(engine, questions: Sequence[EvalQuestion], mode: str = "hybrid", 
             "citations": [{"n": c["n"], "article_id": c["article_id"]} for c in cites],
             "retrieved": [{"id": h.id, "article_id": h.article_id, "text": h.text} for h in r.retrieved],
             "timings_ms": {**data["timings_ms"], "total": round(total, 2)},
+            # The reader's answerability estimate, when the engine gives one.
+            "confidence": data.get("confidence"),
         }
         if "mode" in data:  # a language model is configured
             row["mode"] = data["mode"]
             row["warning"] = data["warning"]
             row["verified"] = data["verified"]
-        row.update(score_retrieval(q, [h.text for h in r.retrieved], count_relevant(corpus, q.gold_passages)))
+        row.update(score_retrieval(q, [h.text for h in r.retrieved], n_relevant(gold_spans(q))))
         row.update(score_answer(q, data["answer"], bool(data["answered"]), cites))
         row["failures"] = failure_reasons(q, row)
         row["expected"] = {"answerable": q.answerable, "gold_facts": [list(f) for f in q.gold_facts],
-                           "gold_articles": list(q.gold_articles), "gold_passages": list(q.gold_passages)}
+                           "gold_articles": list(q.gold_articles), "gold_passages": list(q.gold_passages),
+                           "gold_short": list(q.gold_short)}
         rows.append(row)
         if progress:
             progress(i, len(questions))
@@ -314,22 +321,29 @@ def run_baseline(questions: Sequence[EvalQuestion], embed_model, articles: Path 
     index = VectorStoreIndex(nodes, embed_model=embed_model)
     build_s = time.perf_counter() - t0
     retriever = index.as_retriever()
-    corpus = [n.get_content() for n in nodes]
+    n_relevant = relevant_counter([n.get_content() for n in nodes])
     rows = []
     for i, q in enumerate(questions, 1):
         t = time.perf_counter()
         got = retriever.retrieve(q.question)
         ms = (time.perf_counter() - t) * 1000
         texts = [r.node.get_content() for r in got]
+        # Without a reader, what a user of this pipeline reads as the answer is its top passage,
+        # which is also the only evidence it shows for it; it never abstains.
+        top = texts[0] if texts else ""
+        answered = bool(texts)
         row = {"id": q.id, "language": q.language, "category": q.category, "answerable": q.answerable,
+               "answered": answered, "answer_chars": len(top) if answered else None,
                "retrieved": [{"id": r.node.node_id, "article_id": r.node.metadata.get("article_id")} for r in got],
                "timings_ms": {"retrieve": round(ms, 2)}}
-        row.update(score_retrieval(q, texts, count_relevant(corpus, q.gold_passages)))
+        row.update(score_retrieval(q, texts, n_relevant(gold_spans(q))))
+        if q.answerable:
+            row["answer_recall"] = M.answer_recall(top, q.gold_facts, answered)
+            row["support"] = M.support([top], q.gold_facts, answered)
         rows.append(row)
         if progress:
             progress(i, len(questions))
     agg = aggregate(rows)
-    keep = ["hit@1", "hit@2", "mrr", "ndcg@5", "context_fact_recall"]
     return {
         "config": {"documents": "cleaned (rag.loading.read_article), one per language version",
                    "splitter": f"SentenceSplitter() chunk_size={splitter.chunk_size} chunk_overlap={splitter.chunk_overlap}",
@@ -337,20 +351,45 @@ def run_baseline(questions: Sequence[EvalQuestion], embed_model, articles: Path 
                    "embed_model": getattr(embed_model, "model_name", str(embed_model)),
                    "vector_store": "SimpleVectorStore (in memory)",
                    "nodes": len(nodes), "build_seconds": round(build_s, 2)},
-        "metrics": {**{k: agg[k] for k in keep},
+        "metrics": {**{k: agg[k] for k in BASELINE_METRICS},
                     "context_chars": M.mean(r["context_chars"] for r in rows if r["answerable"])},
         "by_category": group_scores(rows, "category", CATEGORIES),
+        "by_language": group_scores(rows, "language", LANGUAGES),
         "latency_ms": latency(rows),
         "questions": [{k: r.get(k) for k in ("id", "hit@1", "hit@2", "mrr", "ndcg@5", "context_fact_recall",
+                                             "answer_recall", "support", "support_retrieved", "answer_chars",
                                              "n_relevant", "retrieved")} for r in rows],
     }
 
 
+def corpus_folder(ds: Dataset, corpus_dir: Path) -> Path:
+    """Where a set that brings its own articles keeps them and their index: one folder per set
+    name and content, so that a second run (or a --limit/--seed sample) reuses the index and an
+    edited set gets a fresh one."""
+    return Path(corpus_dir) / f"{ds.name}-{ds.corpus_key}"
+
+
+def materialise(ds: Dataset, corpus_dir: Path) -> dict[str, Path]:
+    """Write the set's articles as files (unchanged files are left alone, so ingest's content
+    hashes skip them); the articles and index folders."""
+    root = corpus_folder(ds, corpus_dir)
+    articles = write_articles(ds, root / "articles")
+    return {"root": root, "articles": articles, "index": root / "index"}
+
+
 def evaluate(engine, questions: Sequence[EvalQuestion], mode: str = "hybrid", top_k: int = 5,
              baseline: bool = True, articles: Path = DEFAULT_ARTICLES,
-             progress: Progress | None = None, source: str = "") -> dict[str, Any]:
-    """Everything the report and --json show: overall metrics, groups, latency, baseline, rows."""
-    ingested = ensure_index(engine, articles)
+             progress: Progress | None = None, source: str = "", refresh_index: bool = False,
+             ingest_progress: Callable[[str, int, int], None] | None = None,
+             dataset: Dataset | None = None) -> dict[str, Any]:
+    """Everything the report and --json show: overall metrics, groups, latency, baseline, rows.
+
+    `refresh_index`: ingest `articles` even when the index is there (a public set's own corpus:
+    incremental, so an unchanged corpus embeds nothing); otherwise only an empty index is built."""
+    if refresh_index:
+        ingested = engine.ingest([articles], prune=True, progress=ingest_progress).to_json()
+    else:
+        ingested = ensure_index(engine, articles)
     present = {a["article_id"] for a in engine.articles()}
     missing = sorted({a for q in questions for a in q.gold_articles} - present)
     if missing:
@@ -368,10 +407,12 @@ def evaluate(engine, questions: Sequence[EvalQuestion], mode: str = "hybrid", to
                  "sentences": sum(len(r.get("verified") or []) for r in rows),
                  "sentences_supported": sum(sum(v["supported"] for v in r.get("verified") or []) for r in rows)}
     result: dict[str, Any] = {
-        "set": {"file": source, "questions": len(rows), "answerable": sum(r["answerable"] for r in rows),
+        "set": {"file": source, "name": dataset.name if dataset else Path(source).stem if source else None,
+                "format": dataset.format if dataset else "ours",
+                "articles": str(articles), "questions": len(rows), "answerable": sum(r["answerable"] for r in rows),
                 "unanswerable": sum(not r["answerable"] for r in rows),
                 "retrieval": str(getattr(mode, "value", mode)), "top_k": top_k,
-                "index_dir": str(engine.settings.index_dir),
+                "index_dir": str(engine.settings.index_dir), "min_confidence": engine.settings.min_confidence,
                 "chunk_tokens": (engine.stats().get("chunking") or {}).get("chunk_tokens"),
                 "gold_articles_missing": missing, "ingested": ingested, "seconds": round(seconds, 2),
                 "answers": "extractive" if not llm else f"generative: {llm}", "answer_modes": modes},
@@ -401,16 +442,27 @@ def fmt(v: float | None, digits: int = 3) -> str:
     return "–" if v is None else f"{v:.{digits}f}"
 
 
+def fmt_metric(name: str, v: float | None, digits: int = 3) -> str:
+    return fmt(v, 0) if name.endswith("_chars") else fmt(v, digits)
+
+
 def comparison_rows(result: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(metric, ours, baseline) for the metrics both pipelines have, plus context size."""
     base = (result.get("baseline") or {}).get("metrics")
     rows = []
-    for m in ("hit@1", "hit@2", "hit@3", "hit@5", "mrr", "ndcg@5", "context_fact_recall"):
-        b = "–" if base is None else (fmt(base[m]) if m in base else f"n/a (top-{BASELINE_TOP_K})")
-        rows.append((m, fmt(result["metrics"][m]), b))
+    for m in ("hit@1", "hit@2", "hit@3", "hit@5", "mrr", "ndcg@5", "context_fact_recall", *BASELINE_METRICS[5:]):
+        b = "–" if base is None else (fmt_metric(m, base[m]) if m in base else f"n/a (top-{BASELINE_TOP_K})")
+        rows.append((m, fmt_metric(m, result["metrics"][m]), b))
     rows.append(("context chars (mean)", fmt(result["context_chars"], 0),
                  "–" if base is None else fmt(base["context_chars"], 0)))
     return rows
+
+
+def ingest_line(s: dict[str, Any]) -> str:
+    i = s["ingested"]
+    return (f"index of `{s['articles']}`: {i['articles']} articles, {i['passages_added']} passages added, "
+            f"{i['passages_unchanged']} unchanged; {i['embedded']} embedded, {i['embeddings_reused']} reused; "
+            f"{i['seconds']:.1f} s")
 
 
 def render_table(result: dict[str, Any]) -> str:
@@ -418,6 +470,8 @@ def render_table(result: dict[str, Any]) -> str:
     s = result["set"]
     lines = [f"{s['questions']} questions ({s['answerable']} answerable) from {s['file']}; "
              f"retrieval={s['retrieval']} top_k={s['top_k']} chunk_tokens={s['chunk_tokens']}; {s['seconds']:.1f} s", ""]
+    if s.get("ingested"):
+        lines[-1:] = [ingest_line(s).replace("`", ""), ""]
     if s.get("answer_modes"):
         m = s["answer_modes"]
         lines[-1:] = [f"answers: {s['answers']}: {m['llm']} by the model, {m['extractive']} extractive "
@@ -425,25 +479,29 @@ def render_table(result: dict[str, Any]) -> str:
                       "generated sentences verified", ""]
     base = result.get("baseline")
     cmp = {m: (o, b) for m, o, b in comparison_rows(result)}
-    lines.append(f"{'metric':<22}{'ours':>8}{'baseline' if base else '':>18}")
+    lines.append(f"{'metric':<30}{'ours':>8}{'baseline' if base else '':>18}")
     for m in METRIC_ORDER:
-        o, b = cmp.get(m, (fmt(result["metrics"][m]), ""))
-        lines.append(f"{m:<22}{o:>8}{b if base else '':>18}")
+        o, b = cmp.get(m, (fmt_metric(m, result["metrics"][m]), ""))
+        lines.append(f"{m:<30}{o:>8}{b if base else '':>18}")
     if base:
-        lines.append(f"{'context chars (mean)':<22}{cmp['context chars (mean)'][0]:>8}{cmp['context chars (mean)'][1]:>18}")
+        lines.append(f"{'context chars (mean)':<30}{cmp['context chars (mean)'][0]:>8}{cmp['context chars (mean)'][1]:>18}")
     lines.append("")
-    lines.append(f"{'group':<14}{'n':>4}{'hit@5':>8}{'MRR':>8}{'facts':>8}{'ctx':>8}{'cite':>8}{'abst':>8}")
+    cols = [("hit@5", "hit@5"), ("mrr", "MRR"), ("fact_recall", "facts"), ("context_fact_recall", "ctx"),
+            ("answer_recall", "ans"), ("support", "supp"), ("citation_precision", "cite"),
+            ("abstention_accuracy", "abst"), ("false_abstention", "f.abst"), ("unanswerable_abstention", "u.abst"),
+            ("median_answer_chars", "chars")]
+    lines.append(f"{'group':<14}{'n':>5}" + "".join(f"{h:>7}" for _, h in cols))
     for groups in (result["by_category"], result["by_language"]):
         for g, v in groups.items():
-            lines.append(f"{g:<14}{v['n']:>4}{fmt(v['hit@5'], 2):>8}{fmt(v['mrr'], 2):>8}{fmt(v['fact_recall'], 2):>8}"
-                         f"{fmt(v['context_fact_recall'], 2):>8}{fmt(v['citation_precision'], 2):>8}"
-                         f"{fmt(v['abstention_accuracy'], 2):>8}")
+            lines.append(f"{g:<14}{v['n']:>5}" + "".join(f"{fmt_metric(k, v.get(k), 2):>7}" for k, _ in cols))
     lines.append("")
     lat = result["latency_ms"]
     lines.append("latency ms  " + "  ".join(f"{st} {fmt(v['p50'], 1)}/{fmt(v['p95'], 1)}" for st, v in lat.items())
                  + "  (p50/p95)")
-    lines.append(f"failed questions: {len(result['failures'])}" +
-                 (f" ({', '.join(result['failures'])})" if result["failures"] else ""))
+    fails = result["failures"]
+    shown = ", ".join(fails[:FAILURES_SHOWN]) + (f", … {len(fails) - FAILURES_SHOWN} more in the report"
+                                                 if len(fails) > FAILURES_SHOWN else "")
+    lines.append(f"failed questions: {len(fails)}" + (f" ({shown})" if fails else ""))
     return "\n".join(lines)
 
 
@@ -457,7 +515,7 @@ def write_chart(result: dict[str, Any], path: Path) -> Path:
 
     groups = {**result["by_category"], **{f"lang:{k}": v for k, v in result["by_language"].items()}}
     names = list(groups)
-    series = [("hit@5", "hit@5"), ("fact_recall", "fact recall"), ("context_fact_recall", "context fact recall"),
+    series = [("hit@5", "hit@5"), ("fact_recall", "fact recall"), ("answer_recall", "answer recall"), ("context_fact_recall", "context fact recall"),
               ("citation_precision", "citation precision"), ("abstention_accuracy", "abstention accuracy")]
     x = np.arange(len(names))
     width = 0.8 / len(series)
@@ -496,6 +554,8 @@ def render_markdown(result: dict[str, Any], chart_name: str | None, gate: dict[s
            f"{s['unanswerable']} unanswerable",
            f"- engine: retrieval `{s['retrieval']}`, top_k {s['top_k']}, chunk_tokens {s['chunk_tokens']}, "
            f"index `{s['index_dir']}`; run took {s['seconds']:.1f} s"]
+    if s.get("ingested"):
+        out.append(f"- {ingest_line(s)}")
     if s.get("answer_modes"):
         m = s["answer_modes"]
         out.append(f"- answers: {s['answers']}: {m['llm']} by the model (verified sentences), {m['extractive']} "
@@ -515,7 +575,7 @@ def render_markdown(result: dict[str, Any], chart_name: str | None, gate: dict[s
             "|---|---:|" + ("---:|" if base else "")]
     cmp = {m: (o, b) for m, o, b in comparison_rows(result)}
     for m in METRIC_ORDER:
-        o, b = cmp.get(m, (fmt(result["metrics"][m]), "–"))
+        o, b = cmp.get(m, (fmt_metric(m, result["metrics"][m]), "–"))
         out.append(f"| {m} | {o} |" + (f" {b} |" if base else ""))
     if base:
         o, b = cmp["context chars (mean)"]
@@ -523,21 +583,31 @@ def render_markdown(result: dict[str, Any], chart_name: str | None, gate: dict[s
         c = base["config"]
         out += ["", f"Baseline: {c['splitter']}; {c['retriever']}; {c['vector_store']}; embedding "
                 f"`{c['embed_model']}`; {c['nodes']} nodes from {c['documents']}. Its hit@3 and hit@5 equal its "
-                f"hit@2 since it retrieves 2 passages; its nDCG@5 is over those 2."]
+                f"hit@2 since it retrieves 2 passages; its nDCG@5 is over those 2. Its answer is its top passage "
+                f"(no reader: what the pipeline shows), which is also its only citation, and it never abstains."]
     out += ["", "Definitions: a retrieved passage is relevant if it contains any gold span (white space, "
             "quotes and case normalised). Retrieval metrics and fact recall are means over answerable "
             "questions; fact recall of an abstention is 0. Citation precision: answered questions whose cited "
             "passages all come from gold articles. Fact support: cited passages (of answered questions) "
             "holding a gold fact the answer states. Marker validity: [n] markers that resolve to a listed "
-            "citation (all answers). Abstention: positive class = answered.", ""]
+            "citation (all answers). Abstention: positive class = answered. Answer recall: a gold answer occurs "
+            "in the answer after SQuAD normalisation (case, punctuation, a/an/the; white space for Chinese), "
+            "0 for an abstention; support: the same in a cited passage (0 for an abstention); support_retrieved: "
+            "in any retrieved passage. false_abstention: answerable questions abstained on; "
+            "unanswerable_abstention: unanswerable questions abstained on. median_answer_chars: over answered "
+            "questions, markers removed. For sets without gold passages (SQuAD, CMRC) a passage is relevant "
+            "when it holds a gold answer.", ""]
+    heads = {"hit@1": "hit@1", "hit@5": "hit@5", "mrr": "MRR", "ndcg@5": "nDCG@5", "fact_recall": "fact recall",
+             "context_fact_recall": "context fact recall", "answer_recall": "answer recall", "support": "support",
+             "citation_precision": "citation precision", "abstention_accuracy": "abstention accuracy",
+             "false_abstention": "false abstention", "unanswerable_abstention": "unanswerable abstention",
+             "median_answer_chars": "median answer chars"}
     out += ["## By category and language", "",
-            "| group | n | hit@1 | hit@5 | MRR | nDCG@5 | fact recall | context fact recall | citation precision | abstention accuracy |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            "| group | n | " + " | ".join(heads[m] for m in GROUP_METRICS) + " |",
+            "|---|---:|" + "---:|" * len(GROUP_METRICS)]
     for groups in (result["by_category"], {f"lang: {k}": v for k, v in result["by_language"].items()}):
         for g, v in groups.items():
-            out.append(f"| {g} | {v['n']} | {fmt(v['hit@1'], 2)} | {fmt(v['hit@5'], 2)} | {fmt(v['mrr'], 2)} | "
-                       f"{fmt(v['ndcg@5'], 2)} | {fmt(v['fact_recall'], 2)} | {fmt(v['context_fact_recall'], 2)} | "
-                       f"{fmt(v['citation_precision'], 2)} | {fmt(v['abstention_accuracy'], 2)} |")
+            out.append(f"| {g} | {v['n']} | " + " | ".join(fmt_metric(m, v.get(m), 2) for m in GROUP_METRICS) + " |")
     if chart_name:
         out += ["", f"![scores by category]({chart_name})"]
     out += ["", "## Latency (ms)", "", "| stage | p50 | p95 | n |", "|---|---:|---:|---:|"]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from typing import Iterable, Sequence
 
 _WS = re.compile(r"\s+")
@@ -122,6 +123,103 @@ def context_fact_recall(passages: Sequence[str], gold_facts: Sequence[Sequence[s
     if not gold_facts:
         return None
     return fact_recall("\n".join(passages), gold_facts, answered=True)
+
+
+# -- answers, SQuAD-style (public sets) -------------------------------------------------------------
+#
+# Public sets carry short answers ("Denmark, Iceland and Norway", "1994年") written by other
+# people; our answers are whole sentences. So a gold answer counts when it occurs inside the
+# answer, compared the way SQuAD's and CMRC's official scripts compare answers: case, punctuation
+# and English articles do not matter, and for Chinese neither does white space.
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]")
+_MARKER_GAP = re.compile(r"\s*\[\d+\]")
+_WORD_CHAR = "0-9a-z\u00c0-\u024f"  # what may not touch a Latin-script answer (text is case-folded)
+
+
+def has_cjk(text: str) -> bool:
+    return bool(_CJK.search(text or ""))
+
+
+def squad_normalise(text: str, cjk: bool | None = None) -> str:
+    """SQuAD's normalize_answer (lower-case, punctuation out, a/an/the removed, white space
+    collapsed), with every Unicode punctuation mark counted as punctuation (so CJK 、，。「」 too).
+    Punctuation becomes a space where SQuAD's script deletes it: answers are matched as whole
+    words inside a longer text, and "Watt's" must still hold the answer "Watt".
+    For Chinese text (`cjk`, default: the text has CJK characters) white space is dropped
+    altogether, as CMRC's script does: "1994 年" and "1994年" are the same answer."""
+    t = (text or "").casefold()
+    t = "".join(" " if unicodedata.category(ch).startswith("P") else ch for ch in t)
+    t = _ARTICLES.sub(" ", t)
+    if has_cjk(text) if cjk is None else cjk:
+        return "".join(t.split())
+    return " ".join(t.split())
+
+
+def answer_text(answer: str) -> str:
+    """The answer without its [n] markers, which would otherwise leave stray digits behind
+    (a marker [1] must not make the gold answer "1" occur)."""
+    return _MARKER_GAP.sub("", answer or "").strip()
+
+
+def answer_occurs(text: str, gold: str) -> bool:
+    """Does the gold answer occur in `text` after squad_normalise? A Latin-script answer must
+    not touch another Latin letter or digit ("us" is not in "because", "1" is not in "1990"),
+    but may touch Chinese ("搭配Glade来使用" holds "Glade"); a gold answer with CJK characters
+    is matched as a substring with all white space gone on both sides."""
+    cjk = has_cjk(gold)
+    g = squad_normalise(gold, cjk)
+    if not g:
+        return False
+    t = squad_normalise(text, cjk)
+    if cjk:
+        return g in t
+    return re.search(f"(?<![{_WORD_CHAR}]){re.escape(g)}(?![{_WORD_CHAR}])", t) is not None
+
+
+def gold_in_any(texts: Sequence[str], gold_facts: Sequence[Sequence[str]]) -> float | None:
+    """Share of gold facts of which some acceptable answer occurs in one of `texts` (each text
+    checked on its own: an answer split over two passages is not in either). None without
+    gold facts. A public set's question has one fact: its list of acceptable answers."""
+    if not gold_facts:
+        return None
+    found = sum(1 for fact in gold_facts if any(answer_occurs(t, alt) for t in texts for alt in fact))
+    return found / len(gold_facts)
+
+
+def answer_recall(answer: str, gold_facts: Sequence[Sequence[str]], answered: bool = True) -> float | None:
+    """Share of gold facts with an acceptable answer in the answer text (markers removed,
+    SQuAD-normalised). 0.0 for an abstention; None without gold facts (unanswerable)."""
+    if not gold_facts:
+        return None
+    if not answered:
+        return 0.0
+    return gold_in_any([answer_text(answer)], gold_facts)
+
+
+def support(cited_passages: Sequence[str], gold_facts: Sequence[Sequence[str]],
+            answered: bool = True) -> float | None:
+    """Share of gold facts with an acceptable answer in one of the cited passages: the answer
+    points at the evidence, whatever its own wording. 0.0 for an abstention (the closest
+    passages it shows are not a claim); None without gold facts."""
+    if not gold_facts:
+        return None
+    if not answered:
+        return 0.0
+    return gold_in_any(cited_passages, gold_facts)
+
+
+def share(flags: Iterable[bool]) -> float | None:
+    """The share of True among `flags`; None when there are none."""
+    vals = list(flags)
+    return sum(1 for v in vals if v) / len(vals) if vals else None
+
+
+def median(values: Iterable[float | None]) -> float | None:
+    """The median of the defined values (the mean of the middle two for an even count)."""
+    vals = [v for v in values if v is not None]
+    return percentile(vals, 50) if vals else None
 
 
 # -- citations ------------------------------------------------------------------------------------

@@ -7,13 +7,16 @@ separately, and eval/thresholds.json is what gates the scores.
 """
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from rag.cli import main
-from rag.evaluation import DEFAULT_QUESTIONS, METRIC_ORDER
+from rag.evaluation import BASELINE_METRICS, DEFAULT_QUESTIONS, METRIC_ORDER
 
 pytestmark = pytest.mark.slow
 
@@ -65,7 +68,8 @@ def test_json_metrics_report_and_chart(first_run, workdir):
 
     base = data["baseline"]
     assert base["config"]["nodes"] > 0 and "top_k=2" in base["config"]["retriever"]
-    assert set(base["metrics"]) == {"hit@1", "hit@2", "mrr", "ndcg@5", "context_fact_recall", "context_chars"}
+    assert set(base["metrics"]) == {*BASELINE_METRICS, "context_chars"}
+    assert base["metrics"]["false_abstention"] == 0.0 and base["metrics"]["unanswerable_abstention"] == 0.0
     assert all(len(q["retrieved"]) == 2 for q in base["questions"])
 
     q = {r["id"]: r for r in data["questions"]}
@@ -113,3 +117,78 @@ def test_threshold_gate_passes_and_rejects_unknown_metric(first_run, workdir):
     typo.write_text(json.dumps({"hit@50": 0.5}))
     result = run(args + ["--thresholds", str(typo)])
     assert result.exit_code == 1 and "unknown metrics: hit@50" in result.stderr
+
+
+# -- a public set (SQuAD 2.0 layout) end to end, as a user runs it -------------------------------
+
+TINY_SQUAD = {"version": "v2.0", "data": [
+    {"title": "Normans", "paragraphs": [{
+        "context": "The Normans were the people who in the 10th and 11th centuries gave their name to Normandy, "
+                   "a region in France. They were descended from Norse raiders and pirates from Denmark, Iceland "
+                   "and Norway who, under their leader Rollo, agreed to swear fealty to King Charles III of West Francia.",
+        "qas": [
+            {"id": "n1", "question": "In what country is Normandy located?",
+             "answers": [{"text": "France", "answer_start": 87}], "is_impossible": False},
+            {"id": "n2", "question": "Who was the leader of the Norse raiders?",
+             "answers": [{"text": "Rollo", "answer_start": 0}], "is_impossible": False},
+            {"id": "n3", "question": "Who gave their name to Normandy in the 1000s and 1100s?", "answers": [],
+             "plausible_answers": [{"text": "Normans", "answer_start": 4}], "is_impossible": True}]}]},
+    {"title": "Steam_engine", "paragraphs": [{
+        "context": "A steam engine is a heat engine that performs mechanical work using steam as its working fluid. "
+                   "Thomas Newcomen built the first commercially successful engine in 1712. James Watt later "
+                   "improved it with a separate condenser.",
+        "qas": [
+            {"id": "s1", "question": "Who built the first commercially successful steam engine?",
+             "answers": [{"text": "Thomas Newcomen", "answer_start": 0}, {"text": "Newcomen", "answer_start": 7}],
+             "is_impossible": False},
+            {"id": "s2", "question": "What did James Watt add to the engine?",
+             "answers": [{"text": "a separate condenser", "answer_start": 0}], "is_impossible": False},
+            {"id": "s3", "question": "Who invented the steam turbine in 1884?", "answers": [], "is_impossible": True}]}]},
+]}
+
+NEW_METRICS = ("answer_recall", "support", "support_retrieved", "false_abstention", "unanswerable_abstention",
+               "median_answer_chars", "mean_confidence_answerable", "mean_confidence_unanswerable")
+
+
+def rag_eval(*args: str) -> subprocess.CompletedProcess:
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
+    env.pop("RAG_INDEX_DIR", None)
+    return subprocess.run([sys.executable, "-m", "rag.cli", "eval", *args], capture_output=True, text=True,
+                          env=env, timeout=900)
+
+
+def test_public_set_builds_its_corpus_once_and_reports_answer_metrics(tmp_path):
+    path = tmp_path / "tiny-squad.json"
+    path.write_text(json.dumps(TINY_SQUAD), "utf-8")
+    common = [str(path), "--index-dir", str(tmp_path / "index"), "--report", str(tmp_path / "report"), "--json"]
+
+    first = rag_eval(*common)
+    assert first.returncode == 0, first.stderr
+    data = json.loads(first.stdout)
+    s = data["set"]
+    assert (s["format"], s["questions"], s["answerable"], s["unanswerable"]) == ("squad", 6, 4, 2)
+    corpus = tmp_path / "index" / "eval-sets"  # the default: under the index folder
+    assert Path(s["index_dir"]).parent.parent == corpus and Path(s["articles"]).name == "articles"
+    assert sorted(p.name for p in Path(s["articles"]).glob("*.md")) == ["normans.md", "steam_engine.md"]
+    assert s["ingested"]["articles"] == 2 and s["ingested"]["embedded"] > 0
+    assert s["gold_articles_missing"] == []
+    for name in NEW_METRICS:
+        assert name in data["metrics"], name
+    m = data["metrics"]
+    for name in ("answer_recall", "support", "support_retrieved", "false_abstention", "unanswerable_abstention"):
+        assert 0.0 <= m[name] <= 1.0, name
+    assert m["median_answer_chars"] > 0 and m["hit@5"] is not None  # relevance from the gold answers
+    assert {"answerable", "unanswerable"} == set(data["by_category"]) and set(data["by_language"]) == {"en"}
+    assert "answer_recall" in data["by_category"]["answerable"] and "false_abstention" in data["by_language"]["en"]
+    base = data["baseline"]["metrics"]  # 6 questions: the baseline runs by default, on the set's articles
+    assert base["false_abstention"] == 0.0 and base["unanswerable_abstention"] == 0.0 and base["answer_recall"] is not None
+    assert "answer_recall" in (tmp_path / "report" / "report.md").read_text("utf-8")
+
+    # A second run, on a seeded sample, reuses the index: nothing is embedded again.
+    second = rag_eval(*common, "--no-baseline", "--limit", "3", "--seed", "7")
+    assert second.returncode == 0, second.stderr
+    again = json.loads(second.stdout)
+    assert again["set"]["index_dir"] == s["index_dir"] and again["set"]["questions"] == 3
+    assert again["set"]["ingested"]["embedded"] == 0 and again["set"]["ingested"]["passages_added"] == 0
+    assert again["baseline"] is None

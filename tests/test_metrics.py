@@ -285,3 +285,118 @@ def test_aggregate_by_hand():
     assert agg["abstention_accuracy"] == pytest.approx(2 / 3)
     assert agg["abstention_precision"] == pytest.approx(1 / 2)
     assert agg["abstention_recall"] == 1.0
+
+
+def test_aggregate_reports_abstention_length_and_answer_metrics_by_hand():
+    q = _q()
+    good = _row(q, PASSAGES, "Chen Min'er on June 29 [1]", True,
+                [{"n": 1, "article_id": "fifth", "text": PASSAGES[1]}])
+    abstained = _row(q, PASSAGES[2:], "The articles do not say. [1]", False,
+                     [{"n": 1, "article_id": "fifth", "text": PASSAGES[2]}])
+    unans = _row(_q(answerable=False, facts=()), PASSAGES, "The articles do not say.", False, [])
+    good["confidence"], abstained["confidence"], unans["confidence"] = 0.9, 0.3, 0.2
+    agg = aggregate([good, abstained, unans])
+    # good: both facts in the answer; its one cited passage holds Chen Min'er only; the
+    # retrieved passages hold Chen Min'er (2nd) and June 29 (1st).
+    assert good["answer_recall"] == 1.0 and good["support"] == 0.5 and good["support_retrieved"] == 1.0
+    # abstained: 0 by definition; retrieved PASSAGES[2:] hold Chen Min’er (4th, curly) only.
+    assert abstained["answer_recall"] == 0.0 and abstained["support"] == 0.0
+    assert abstained["support_retrieved"] == 0.5
+    assert agg["answer_recall"] == pytest.approx(0.5)  # (1 + 0) / 2
+    assert agg["support"] == pytest.approx(0.25)  # (0.5 + 0) / 2
+    assert agg["support_retrieved"] == pytest.approx(0.75)  # (1 + 0.5) / 2
+    assert agg["false_abstention"] == 0.5  # 1 of 2 answerable
+    assert agg["unanswerable_abstention"] == 1.0  # 1 of 1
+    assert agg["median_answer_chars"] == len("Chen Min'er on June 29")  # 22: only the answered one
+    assert agg["mean_confidence_answerable"] == pytest.approx(0.6)
+    assert agg["mean_confidence_unanswerable"] == pytest.approx(0.2)
+    # No unanswerable questions: their abstention rate is undefined, not 0 or 1.
+    only = aggregate([good, abstained])
+    assert only["unanswerable_abstention"] is None and only["mean_confidence_unanswerable"] is None
+
+
+def test_confidence_absent_is_undefined():
+    r = _row(_q(), PASSAGES, "Chen Min'er [1]", True, [{"n": 1, "article_id": "fifth", "text": PASSAGES[1]}])
+    agg = aggregate([r])
+    assert agg["mean_confidence_answerable"] is None and agg["median_answer_chars"] == 11
+
+
+def test_public_set_question_without_gold_passages_uses_gold_answers_for_relevance():
+    q = EvalQuestion("s1", "Who presided?", "en", "answerable", True, (("Wang Xiaohui",),), ("a",), (),
+                     gold_short=("Wang Xiaohui",))
+    r = _row(q, PASSAGES, "Wang Xiaohui [1]", True, [{"n": 1, "article_id": "a", "text": PASSAGES[2]}], n_relevant=1)
+    assert r["relevant"] == [False, False, True, False, False]
+    assert (r["hit@1"], r["hit@3"], r["mrr"]) == (0.0, 1.0, pytest.approx(1 / 3))
+    assert r["ndcg@5"] == pytest.approx(0.5)  # 1/log2(4) over an ideal of 1
+
+
+# -- SQuAD-style answer matching (public sets) ---------------------------------------------------
+
+def test_squad_normalise_english():
+    # lower-case, punctuation to a space, a/an/the gone, white space collapsed
+    assert M.squad_normalise("The  U.S. Army, an Example!") == "u s army example"
+    assert M.squad_normalise("Watt's engine") == "watt s engine"
+    assert M.squad_normalise("Denmark, Iceland and Norway.") == "denmark iceland and norway"
+    assert M.squad_normalise("theatre") == "theatre"  # only whole-word articles
+    assert M.squad_normalise("") == ""
+
+
+def test_squad_normalise_chinese_drops_white_space_and_cjk_punctuation():
+    assert M.squad_normalise("1994 年，「中国」。") == "1994年中国"
+    assert M.squad_normalise("《红楼梦》、 曹雪芹") == "红楼梦曹雪芹"
+
+
+def test_answer_occurs_whole_words_for_latin_script():
+    assert M.answer_occurs("In the 10th century the Normans came.", "Normans")
+    assert not M.answer_occurs("They came from Denmark and Norway.", "Denmark, Iceland and Norway")
+    assert M.answer_occurs("They came from Denmark, Iceland and Norway.", "the Denmark, Iceland and norway")
+    assert not M.answer_occurs("because of it", "us")
+    assert not M.answer_occurs("in 1990", "1")
+    assert not M.answer_occurs("anything", "")
+    assert not M.answer_occurs("anything", "the")  # nothing left after normalising
+    assert M.answer_occurs("no invention since Watt's time", "Watt")  # possessive
+    assert M.answer_occurs("The U.S. Army", "U.S.") and not M.answer_occurs("used", "U.S.")
+
+
+def test_answer_occurs_latin_answer_inside_chinese_text():
+    assert M.answer_occurs("可以搭配Glade#来使用。", "Glade#")
+    assert M.answer_occurs("距离精度±10m，方位", "±10m")
+    assert M.answer_occurs("目前担任《Docking48》主持。", "《Docking48》")
+    assert not M.answer_occurs("目前担任Docking480主持。", "Docking48")
+
+
+def test_answer_occurs_chinese_substring_without_white_space():
+    assert M.answer_occurs("该队成立于 1994 年。", "1994年")
+    assert M.answer_occurs("作者是曹雪芹。", "曹雪芹")
+    assert not M.answer_occurs("作者是曹雪。", "曹雪芹")
+
+
+def test_answer_recall_strips_markers_and_scores_abstention_zero():
+    facts = [["Rollo"]]
+    assert M.answer_recall("Their leader was Rollo. [1]", facts) == 1.0
+    assert M.answer_recall("Their leader came later. [1]", [["1"]]) == 0.0  # the marker is not an answer
+    assert M.answer_recall("Rollo is not known.", facts, answered=False) == 0.0
+    assert M.answer_recall("anything", []) is None
+    assert M.answer_recall("Rollo in 911", [["Rollo"], ["912", "AD 912"]]) == 0.5  # share of facts
+
+
+def test_support_checks_each_cited_passage_on_its_own():
+    facts = [["Thomas Newcomen", "Newcomen"]]
+    assert M.support(["Built by Thomas", "Newcomen built it"], facts) == 1.0
+    assert M.support(["Built by Thomas", "Newcomen's engine"], [["Thomas Newcomen"]]) == 0.0  # split over two
+    assert M.support(["Newcomen"], facts, answered=False) == 0.0
+    assert M.support([], facts) == 0.0
+    assert M.support(["x"], []) is None
+    assert M.gold_in_any(["a", "Newcomen"], facts) == 1.0
+
+
+def test_answer_text_removes_markers_and_the_space_before_them():
+    assert M.answer_text("Rollo led them [1]. In 911 [2][3] ") == "Rollo led them. In 911"
+
+
+def test_share_and_median():
+    assert M.share([True, False, False, True]) == 0.5
+    assert M.share([]) is None
+    assert M.median([5, 1, None, 3]) == 3
+    assert M.median([4, 1, 3, 2]) == 2.5
+    assert M.median([None]) is None

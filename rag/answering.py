@@ -20,7 +20,7 @@ from rag.retrieval import Hit
 from rag.tokenization import tokenize
 
 # Sentences kept beside the best one must be at least this probable relative to it.
-RELATIVE_KEEP = {"gather": 0.35, "single": 0.9}
+RELATIVE_KEEP = {"gather": 0.35, "single": 0.3}
 MAX_SENTENCES = {"gather": 8, "single": 2}
 # A second sentence is added to a single answer only while the answer stays short.
 SINGLE_MAX_CHARS = 170

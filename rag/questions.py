@@ -75,7 +75,9 @@ _KIND_PATTERNS: list[tuple[Kind, str, str]] = [
                     r"\b(budget|cost|gdp|growth rate|population|investment|funding|spending|revenue|output|total)\b", r"多少|几[个次位名年天人项家条]|多大|多长|多久|比例|百分"),
     (Kind.WHO, r"\bwho(m|se)?\b|\bwhich (officials?|leaders?|persons?|people|delegates?)\b|\bname the (officials|leaders|people)\b",
                r"谁|哪些人|哪位|哪几位|什么人|哪些领导|哪些官员"),
-    (Kind.WHEN, r"\bwhen\b|\b(what|which|on what) (dates?|days?|time|years?|months?)\b", r"什么时候|何时|哪天|哪一天|日期|哪年|几月|几号"),
+    # "when" asks for a time only as the question word ("When did ...", "Since when ..."), not
+    # as a conjunction ("What does water turn into when heated?").
+    (Kind.WHEN, r"^\W*(?:(?:and|but|so|since|until|from|by)\s+)?when\b|\b(what|which|on what|in what) (dates?|days?|time|years?|months?|century|decade)\b", r"什么时候|何时|哪天|哪一天|日期|哪年|几月|几号"),
     (Kind.WHERE, r"\bwhere\b|\bwhich (city|district|place|venue|province|location)\b|\bin what (city|place)\b",
                  r"哪里|何地|在哪|什么地方|哪个(城市|区|地方|省)"),
     (Kind.WHY, r"\bwhy\b", r"为什么|为何"),

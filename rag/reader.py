@@ -94,7 +94,7 @@ SENTENCE_FEATURES = [
 ] + [f"kind_{k.value}" for k in KINDS]
 EVIDENCE_FEATURES = [
     "p1", "p2", "p_gap", "logit1", "sim1", "sim_max", "cov1", "cov_max", "cov_passage1", "missing_idf",
-    "missing_share", "typed1", "dense1", "n_terms_log", "n_candidates_log", "same_lang1",
+    "missing_share", "miss_sent_idf", "miss_sent_share", "miss_window_idf", "typed1", "dense1", "n_terms_log", "n_candidates_log", "same_lang1",
 ] + [f"kind_{k.value}" for k in KINDS]
 
 
@@ -255,6 +255,11 @@ def evidence_features(q: Question, cands: Sequence[Candidate], lexicon: Lexicon)
     if top is not None:
         texts = [top.hit.meta.get("title", ""), top.hit.text]
     miss_max, miss_share = missing_terms(q, lexicon, texts) if top else (1.0, 1.0)
+    # A question made unanswerable by one changed word ("in 1850" for "in 1805", another
+    # name) still matches the passage: what the best sentence itself lacks tells.
+    sent_max, sent_share = missing_terms(q, lexicon, [top.text]) if top else (1.0, 1.0)
+    win = [top.hit.text[max(0, top.span[0] - 200):top.span[1] + 200]] if top else []
+    win_max, _ = missing_terms(q, lexicon, win) if top else (1.0, 1.0)
     f = {
         "p1": p1, "p2": p2, "p_gap": p1 - p2,
         "logit1": math.log(max(p1, 1e-6) / max(1 - p1, 1e-6)) / 10,
@@ -264,6 +269,7 @@ def evidence_features(q: Question, cands: Sequence[Candidate], lexicon: Lexicon)
         "cov_max": max((c.features["cov"] for c in cands), default=0.0),
         "cov_passage1": top.features["cov_passage"] if top else 0.0,
         "missing_idf": miss_max, "missing_share": miss_share,
+        "miss_sent_idf": sent_max, "miss_sent_share": sent_share, "miss_window_idf": win_max,
         "typed1": top.features["typed"] if top else 0.0,
         "dense1": top.features["sim_passage"] if top else 0.0,
         "n_terms_log": math.log1p(len(question_weights(q, lexicon))) / 3,

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 
 # Bump when tokens change: the BM25 index on disk is then rebuilt by the next ingest.
-TOKENIZER_VERSION = 2
+TOKENIZER_VERSION = 3
 
 _TOKEN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[A-Za-z\u00c0-\u024f]+(?:['’][A-Za-z]+)?|\d+(?:\.\d+)?")
 _CJK_RUN = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$")
@@ -54,11 +55,19 @@ def tokenize(text: str, bigrams_only: bool = False) -> list[str]:
         elif tok[0].isdigit():
             out.append(tok)
         else:
-            low = tok.lower().replace("’", "'")
+            low = _fold(tok.lower().replace("’", "'"))
             if low in EN_STOPWORDS or len(low) < 2:
                 continue
             out.append(stem(low))
     return out
+
+
+@functools.lru_cache(maxsize=50_000)
+def _fold(word: str) -> str:
+    """Accents off ("Hervé" -> "herve"): questions are often typed without them."""
+    if word.isascii():
+        return word
+    return "".join(ch for ch in unicodedata.normalize("NFKD", word) if not unicodedata.combining(ch))
 
 
 def cjk_grams(run: str, unigrams: bool = True) -> list[str]:

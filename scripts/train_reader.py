@@ -25,7 +25,6 @@ import json
 import logging
 import re
 import statistics
-import string
 import sys
 import time
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from rag import metrics as M  # noqa: E402
 from rag import reader  # noqa: E402
 from rag.config import DEFAULT_ARTICLES, Settings  # noqa: E402
 from rag.datasets import Dataset, load_dataset, write_articles  # noqa: E402
@@ -57,23 +57,10 @@ FEATURE_GROUPS = {
 }
 
 
-# SQuAD's answer normalisation (lower-case, no punctuation, no English articles, single spaces);
-# for Chinese, also no white space and no CJK punctuation.
-_PUNCT = set(string.punctuation) | set("，。！？；：、“”‘’（）《》【】—…·「」『』〈〉")
-
-
-def norm(text: str) -> str:
-    text = "".join(ch for ch in (text or "").lower() if ch not in _PUNCT)
-    text = re.sub(r"\b(a|an|the)\b", " ", text)
-    text = " ".join(text.split())
-    if re.search(r"[\u4e00-\u9fff]", text):
-        text = re.sub(r"\s+", "", text)
-    return text
-
-
 def holds_answer(text: str, answers) -> bool:
-    t = norm(re.sub(r"\[\d+\]", " ", text))
-    return any(a and a in t for a in (norm(x) for x in answers))
+    """A gold answer occurs in `text` as `rag eval` counts it (rag.metrics.answer_occurs)."""
+    t = M.answer_text(text)
+    return any(M.answer_occurs(t, a) for a in answers)
 
 
 class DictLexicon:

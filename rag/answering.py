@@ -20,7 +20,7 @@ from rag.retrieval import Hit
 from rag.tokenization import tokenize
 
 # Sentences kept beside the best one must be at least this probable relative to it.
-RELATIVE_KEEP = {"gather": 0.35, "single": 0.3}
+RELATIVE_KEEP = {"gather": 0.05, "single": 0.3}
 MAX_SENTENCES = {"gather": 8, "single": 2}
 # A second sentence is added to a single answer only while the answer stays short.
 SINGLE_MAX_CHARS = 170
@@ -41,9 +41,10 @@ class Answer:
 _UNITS = [
     (r"\b(km|kilomet(er|re)s?)\b|公里|千米", r"\b(km|kilomet(er|re)s?)\b|公里|千米"),
     (r"\bpercent|%|percentage|百分|比例|增长率", r"percent|%|百分之"),
-    (r"\byuan\b|\bRMB\b|元", r"yuan|RMB|\$|dollars?|元"),
+    (r"\byuan\b|\bRMB\b|元|资金|funding|budget|invest", r"yuan|RMB|\$|dollars?|euros?|pounds?|元"),
     (r"\bpeople\b|\bpersons?\b|\battendees\b|\binhabitants\b|多少人|几人", r"\b(people|persons|attendees|participants|delegates|inhabitants|residents)\b|[0-9一二三四五六七八九十百千万]+\s*(人|名|位)"),
     (r"\btons?\b|吨", r"\btons?\b|吨"),
+    (r"\bGDP\b|生产总值|growth rate|增长", r"%|percent|百分|yuan|元|亿"),
 ]
 
 
@@ -227,6 +228,10 @@ def missing_phrase(q: Question, texts: list[str], lexicon: Lexicon) -> str | Non
     return best[1] if best else None
 
 
+def _quote(what: str, q: Question) -> str:
+    return what if q.lang == "zh" else f"“{what}”"
+
+
 def _uncovered_cjk(run: str, have: set[str]) -> list[str]:
     covered = [False] * len(run)
     for i in range(len(run) - 1):
@@ -242,7 +247,10 @@ def _uncovered_cjk(run: str, have: set[str]) -> list[str]:
             cur += ch
     if len(cur) >= 2:
         parts.append(cur)
-    return parts
+    from rag.tokenization import ZH_STOPCHARS
+
+    trimmed = ["".join(p).strip("".join(ZH_STOPCHARS)) for p in parts]
+    return [p for p in trimmed if len(p) >= 2]
 
 
 Similarity = Callable[[str, list[str]], list[float]]  # question, sentences -> cosine similarities
@@ -272,7 +280,7 @@ def score_sentences_semantic(q: Question, hits: list[Hit], similarity: Similarit
 
 
 ListItems = Callable[[Hit, tuple[int, int]], list[tuple[Hit, tuple[int, int]]]]
-_INTRODUCES_LIST = re.compile(r"[:：]\s*$|\b(the following|as follows)\b[^.]*$", re.I)
+_INTRODUCES_LIST = reader._INTRODUCES_LIST
 
 
 def answer(q: Question, hits: list[Hit], lexicon: Lexicon, model: "reader.ReaderModel", qvec,
@@ -292,6 +300,19 @@ def answer(q: Question, hits: list[Hit], lexicon: Lexicon, model: "reader.Reader
         confidence = model.score(q, candidates, lexicon)
         candidates.sort(key=lambda c: (-c.p, c.rank, c.span[0]))
     # A "how many / when" question is answered by a figure / a date, not by a sentence on the topic.
+    if q.intersect and article_groups and len(article_groups) > 1:
+        # What the events share is found by comparing their evidence, not read off one sentence.
+        both = intersection(q, candidates, article_groups)
+        if both is not None:
+            both.confidence = confidence
+            return both
+    best_topic = max((c.features.get("cov_topic", 1.0) for c in candidates), default=0.0)
+    if best_topic < model.coverage_floor:
+        # Like an anchor no article holds: no sentence is about what the question asks.
+        what = missing_phrase(q, [h.meta.get("title", "") + "\n" + h.text for h in hits], lexicon)
+        return abstain(q, hits, what=_quote(what, q) if what else None, confidence=0.0,
+                       reason=f"no sentence covers the question's topic ({best_topic:.2f} < {model.coverage_floor:.2f})"
+                              + (f"; not in the evidence: {what}" if what else ""))
     if q.kind == Kind.QUANTITY:
         candidates = [c for c in candidates if states_figure(q.text, c.text)]
         if not candidates:
@@ -304,14 +325,9 @@ def answer(q: Question, hits: list[Hit], lexicon: Lexicon, model: "reader.Reader
                            reason="no date in the evidence", confidence=0.0)
     if confidence < min_confidence:
         what = missing_phrase(q, [h.meta.get("title", "") + "\n" + h.text for h in hits], lexicon)
-        return abstain(q, hits, what=what, confidence=confidence,
+        return abstain(q, hits, what=_quote(what, q) if what else None, confidence=confidence,
                        reason=f"confidence {confidence:.2f} < {min_confidence:.2f}"
                               + (f"; not in the evidence: {what}" if what else ""))
-    if q.intersect and article_groups and len(article_groups) > 1:
-        both = intersection(q, candidates, article_groups)
-        if both is not None:
-            both.confidence = confidence
-            return both
     chosen = select(q, candidates, article_groups)
     if not chosen:
         return abstain(q, hits, reason="no sentence selected", confidence=confidence)

@@ -325,8 +325,20 @@ class Engine:
         t = time.perf_counter()
         qvec = np.asarray(self.embed_model.get_query_embedding(query), dtype=np.float32)
         timings["embed_query"] = (time.perf_counter() - t) * 1000
-        hits = snap.retriever.retrieve(query, q.lang, top_k, articles=articles if not missing_what else None,
-                                       mode=mode, timings=timings, query_vector=qvec.tolist())
+        if groups and not missing_what:
+            # A comparison of events reads the evidence of each: the best passages of one event
+            # must not crowd out the other's.
+            hits, seen = [], set()
+            for group in groups:
+                for h in snap.retriever.retrieve(query, q.lang, top_k, articles=sorted(group), mode=mode,
+                                                 timings=timings, query_vector=qvec.tolist()):
+                    if h.id not in seen:
+                        seen.add(h.id)
+                        hits.append(h)
+            hits.sort(key=lambda h: -h.score)
+        else:
+            hits = snap.retriever.retrieve(query, q.lang, top_k, articles=articles if not missing_what else None,
+                                           mode=mode, timings=timings, query_vector=qvec.tolist())
         timings["retrieve"] = (time.perf_counter() - t0) * 1000
         return Evidence(text, q, hits, qvec, missing_what, groups, timings, snap.bm25 or _NoLexicon())
 

@@ -37,7 +37,7 @@ MODEL_VERSION = 2
 # -- answer types ------------------------------------------------------------------------------
 # What a value of each kind looks like, per language (the only language-specific part here).
 _MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"
-DATES = re.compile(rf"\b({_MONTHS})\b(\s+\d{{1,2}})?|\b(1[0-9]|20)\d\d\b|\b\d{{1,2}}(st|nd|rd|th)\s+centur|"
+DATES = re.compile(rf"\b({_MONTHS})\b(\s+\d{{1,2}})?|\b(1[5-9]|20)\d\d\b|\b\d{{1,2}}(st|nd|rd|th)\s+centur|"
                    r"\d+\s*[年月日号]|[一二三四五六七八九十〇零]+\s*[年月日]|世纪|\b\d{1,2}:\d\d\b")
 FIGURE = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand|"
                     r"million|billion)\b|[一二三四五六七八九十两百千万亿]+\s*[个项次名位条家座处种年倍公里吨元人%]", re.I)
@@ -89,12 +89,14 @@ def novel_values(kind: Kind, text: str, lang: str, question: str) -> int:
 KINDS = [k for k in Kind]
 SENTENCE_FEATURES = [
     "sim", "sim_gap", "sim_passage", "cov", "cov_gap", "cov_window", "cov_passage", "share", "pairs",
+    "cov_topic", "cov_topic_gap", "intro_list",
     "typed", "typed_any", "novel", "rank_inv", "top_passage", "fused_rel", "bm25_rel", "pos_in_passage",
     "first_in_doc", "log_len", "short", "same_lang", "sim_x_cov", "n_terms_log",
 ] + [f"kind_{k.value}" for k in KINDS]
 EVIDENCE_FEATURES = [
     "p1", "p2", "p_gap", "logit1", "sim1", "sim_max", "cov1", "cov_max", "cov_passage1", "missing_idf",
-    "missing_share", "miss_sent_idf", "miss_sent_share", "miss_window_idf", "typed1", "dense1", "n_terms_log", "n_candidates_log", "same_lang1",
+    "missing_share", "miss_sent_idf", "miss_sent_share", "miss_window_idf", "unknown_any", "unknown_share",
+    "topic1", "typed1", "dense1", "n_terms_log", "n_candidates_log", "same_lang1",
 ] + [f"kind_{k.value}" for k in KINDS]
 
 
@@ -135,12 +137,36 @@ def question_weights(q: Question, lexicon: Lexicon) -> dict[str, float]:
             continue
         c = SYNONYMS.get(t, t)
         w = lexicon.idf(t) or lexicon.idf(c)
+        if not w and _CJK_PAIR.match(t):
+            continue  # a character pair no article has is nearly always across two words: noise
         # A word no article has is the most specific word of the question: weigh it highest.
         weights[c] = max(weights.get(c, 0.0), w if w else MISSING_IDF)
     return weights
 
 
 MISSING_IDF = 8.0
+_CJK_PAIR = re.compile(r"^[\u3400-\u9fff]{2}$")
+
+
+def topic_weights(q: Question, weights: dict[str, float]) -> dict[str, float]:
+    """The question's terms without the names in it: in "What did Wang Xiaohui say about the
+    housing market?" the name says whose words, "housing market" what they are about."""
+    named = set(canonical(tokenize(" ".join(q.names), bigrams_only=True))) if q.names else set()
+    return {t: w for t, w in weights.items() if t not in named} or weights
+
+
+def unknown_terms(q: Question, lexicon: Lexicon) -> tuple[float, float]:
+    """(1 if any, idf share) of the question's terms that no passage of the index holds at all."""
+    weights = question_weights(q, lexicon)
+    total = sum(weights.values())
+    unknown = {SYNONYMS.get(t, t) for t in q.terms if not lexicon.idf(t) and not lexicon.idf(SYNONYMS.get(t, t))}
+    unknown &= set(weights)
+    if not unknown or not total:
+        return 0.0, 0.0
+    return 1.0, sum(weights[t] for t in unknown) / total
+
+
+_INTRODUCES_LIST = re.compile(r"[:：]\s*$|\b(the following|as follows)\b[^.]*$|如下[:：]?\s*$", re.I)
 
 
 def _tokens(text: str) -> set[str]:
@@ -165,6 +191,7 @@ def candidates(q: Question, hits: Sequence[Hit], lexicon: Lexicon, qvec: np.ndar
                vectors: Vectors | None = None) -> list[Candidate]:
     """Every sentence of `hits` (once, however many passages hold it), with its features."""
     weights = question_weights(q, lexicon)
+    topic = topic_weights(q, weights)
     pairs = {(a, b) for a, b in zip(q.terms, q.terms[1:])}
     n_terms = len(weights)
     out: dict[tuple[str, int], Candidate] = {}
@@ -199,6 +226,8 @@ def candidates(q: Question, hits: Sequence[Hit], lexicon: Lexicon, qvec: np.ndar
                 "cov_passage": coverage(weights, passage_tokens),
                 "share": (len(set(weights) & toks) / n_terms) if n_terms else 0.0,
                 "pairs": min(3, len(pairs & set(zip(raw, raw[1:])))) / 3,
+                "cov_topic": coverage(topic, window),
+                "intro_list": 1.0 if _INTRODUCES_LIST.search(text) else 0.0,
                 "typed": min(2, novel_values(q.kind, text, hit.lang, q.text)) / 2,
                 "typed_any": 1.0 if values(q.kind, text, hit.lang) else 0.0,
                 "novel": (len(set(raw) - set(q.terms)) / len(set(raw))) if raw else 0.0,
@@ -222,9 +251,11 @@ def candidates(q: Question, hits: Sequence[Hit], lexicon: Lexicon, qvec: np.ndar
     if cands:
         best_sim = max(c.features["sim"] for c in cands)
         best_cov = max(c.features["cov"] for c in cands)
+        best_topic = max(c.features["cov_topic"] for c in cands)
         for c in cands:
             c.features["sim_gap"] = c.features["sim"] - best_sim
             c.features["cov_gap"] = c.features["cov"] - best_cov
+            c.features["cov_topic_gap"] = c.features["cov_topic"] - best_topic
     return cands
 
 
@@ -260,6 +291,7 @@ def evidence_features(q: Question, cands: Sequence[Candidate], lexicon: Lexicon)
     sent_max, sent_share = missing_terms(q, lexicon, [top.text]) if top else (1.0, 1.0)
     win = [top.hit.text[max(0, top.span[0] - 200):top.span[1] + 200]] if top else []
     win_max, _ = missing_terms(q, lexicon, win) if top else (1.0, 1.0)
+    unknown = unknown_terms(q, lexicon)
     f = {
         "p1": p1, "p2": p2, "p_gap": p1 - p2,
         "logit1": math.log(max(p1, 1e-6) / max(1 - p1, 1e-6)) / 10,
@@ -270,6 +302,8 @@ def evidence_features(q: Question, cands: Sequence[Candidate], lexicon: Lexicon)
         "cov_passage1": top.features["cov_passage"] if top else 0.0,
         "missing_idf": miss_max, "missing_share": miss_share,
         "miss_sent_idf": sent_max, "miss_sent_share": sent_share, "miss_window_idf": win_max,
+        "unknown_any": unknown[0], "unknown_share": unknown[1],
+        "topic1": top.features["cov_topic"] if top else 0.0,
         "typed1": top.features["typed"] if top else 0.0,
         "dense1": top.features["sim_passage"] if top else 0.0,
         "n_terms_log": math.log1p(len(question_weights(q, lexicon))) / 3,
@@ -324,11 +358,15 @@ class ReaderModel:
     sentence: LinearModel
     evidence: LinearModel
     min_confidence: float
+    # Below this share of the question's topic (its idf-weighted words, names aside) that the
+    # best-covering sentence and its neighbours hold, the evidence is not about what the
+    # question asks (learnt with the threshold: scripts/train_reader.py).
+    coverage_floor: float = 0.0
     meta: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {"version": MODEL_VERSION, "sentence": self.sentence.to_json(), "evidence": self.evidence.to_json(),
-                "min_confidence": self.min_confidence, "meta": self.meta}
+                "min_confidence": self.min_confidence, "coverage_floor": self.coverage_floor, "meta": self.meta}
 
     @classmethod
     def from_json(cls, d: dict) -> "ReaderModel":
@@ -338,7 +376,7 @@ class ReaderModel:
         s, e = LinearModel.from_json(d["sentence"]), LinearModel.from_json(d["evidence"])
         if s.features != SENTENCE_FEATURES or e.features != EVIDENCE_FEATURES:
             raise ValueError("the reader model's features differ from the code's; run scripts/train_reader.py")
-        return cls(s, e, float(d["min_confidence"]), d.get("meta", {}))
+        return cls(s, e, float(d["min_confidence"]), float(d.get("coverage_floor", 0.0)), d.get("meta", {}))
 
     def score(self, q: Question, cands: list[Candidate], lexicon: Lexicon) -> float:
         """Set each candidate's `p`; return the confidence that the best one answers `q`."""

@@ -45,8 +45,9 @@ log = logging.getLogger("train_reader")
 
 SETS = [("squad", "squad2-dev-6articles.json"), ("cmrc", "cmrc2018-trial.json"), ("ours", None)]
 # Targets of false abstention on answerable questions, with a margin under the product's 8% / 5%
-# because the threshold is picked on the same data it is reported on.
-FA_TARGET = {"squad": 0.06, "cmrc": 0.04, "ours": 0.08}
+# because the thresholds are picked on the same data they are reported on (our own set: its CI
+# gate asks answered_recall >= 0.97).
+FA_TARGET = {"squad": 0.06, "cmrc": 0.04, "ours": 0.02}
 FEATURE_GROUPS = {
     "similarity (e5)": ["sim", "sim_gap", "sim_passage", "sim_x_cov"],
     "coverage (idf)": ["cov", "cov_gap", "cov_window", "cov_passage", "share", "pairs"],
@@ -155,14 +156,22 @@ def label(it: Item) -> None:
     it.X = reader.matrix([c.features for c in it.cands], reader.SENTENCE_FEATURES)
 
 
-def fit(X: np.ndarray, y: np.ndarray, names: list[str], C: float = 1.0) -> reader.LinearModel:
+def set_weights(items: list[Item]) -> np.ndarray:
+    """One weight per item so that every question set counts the same in total: 128 of our
+    questions about news must not be drowned by 2,435 about Wikipedia."""
+    n = {s: sum(1 for it in items if it.set == s) for s in {it.set for it in items}}
+    return np.array([len(items) / (len(n) * n[it.set]) for it in items])
+
+
+def fit(X: np.ndarray, y: np.ndarray, names: list[str], C: float = 1.0,
+        weights: np.ndarray | None = None) -> reader.LinearModel:
     from sklearn.linear_model import LogisticRegression
 
     mean = X.mean(axis=0)
     scale = X.std(axis=0)
     scale[scale < 1e-9] = 1.0
     lr = LogisticRegression(C=C, max_iter=2000)
-    lr.fit((X - mean) / scale, y)
+    lr.fit((X - mean) / scale, y, sample_weight=weights)
     return reader.LinearModel(list(names), mean, scale, lr.coef_[0].copy(), float(lr.intercept_[0]))
 
 
@@ -180,13 +189,17 @@ def folds_of(items: list[Item], k: int) -> list[int]:
     return [fold_of[it.group] for it in items]
 
 
-def fit_ranker(Xs: list[np.ndarray], ys: list[np.ndarray], names: list[str], l2: float = 1.0) -> reader.LinearModel:
+def fit_ranker(Xs: list[np.ndarray], ys: list[np.ndarray], names: list[str], l2: float = 1.0,
+               weights: np.ndarray | None = None) -> reader.LinearModel:
     """A conditional logit: per question, softmax over its candidates; the probability mass of
     the candidates that hold the answer is maximised (L2-regularised, L-BFGS from zero weights:
     deterministic). Questions without a positive candidate carry no ranking signal."""
     from scipy.optimize import minimize
 
-    keep = [(X, y) for X, y in zip(Xs, ys) if y.any()]
+    wq = np.ones(len(Xs)) if weights is None else np.asarray(weights, float)
+    keep = [(X, y, w) for X, y, w in zip(Xs, ys, wq) if y.any()]
+    qw = np.array([w for _, _, w in keep])
+    keep = [(X, y) for X, y, _ in keep]
     X = np.vstack([x for x, _ in keep])
     y = np.concatenate([y for _, y in keep]).astype(float)
     starts = np.cumsum([0] + [len(x) for x, _ in keep[:-1]])
@@ -202,7 +215,7 @@ def fit_ranker(Xs: list[np.ndarray], ys: list[np.ndarray], names: list[str], l2:
         p = e / np.add.reduceat(e, starts)[seg]
         pos = np.add.reduceat(p * y, starts)
         q = p * y / pos[seg]
-        return float(-np.log(pos).sum() + 0.5 * l2 * w @ w), -(q - p) @ Z + l2 * w
+        return float(-(qw * np.log(pos)).sum() + 0.5 * l2 * w @ w), -(qw[seg] * (q - p)) @ Z + l2 * w
 
     w = minimize(loss, np.zeros(Z.shape[1]), jac=True, method="L-BFGS-B").x
     return reader.LinearModel(list(names), mean, scale, w, 0.0, link="softmax")
@@ -210,9 +223,10 @@ def fit_ranker(Xs: list[np.ndarray], ys: list[np.ndarray], names: list[str], l2:
 
 def train(items: list[Item]) -> tuple[reader.LinearModel, reader.LinearModel]:
     with_c = [it for it in items if it.cands]
-    sent = fit_ranker([it.X for it in with_c], [it.labels for it in with_c], reader.SENTENCE_FEATURES)
+    w = set_weights(with_c)
+    sent = fit_ranker([it.X for it in with_c], [it.labels for it in with_c], reader.SENTENCE_FEATURES, weights=w)
     E, ey = evidence_rows(with_c, sent)
-    return sent, fit(E, ey, reader.EVIDENCE_FEATURES)
+    return sent, fit(E, ey, reader.EVIDENCE_FEATURES, weights=w)
 
 
 def evidence_rows(items: list[Item], sent: reader.LinearModel) -> tuple[np.ndarray, np.ndarray]:
@@ -239,6 +253,7 @@ def cross_validate(engines: dict[str, Engine], items: list[Item], k: int) -> lis
                 continue
             a = engines[it.set].read(it.ev, model, min_confidence=0.0)
             out[i] = {"set": it.set, "id": it.qid, "answerable": it.answerable,
+                      "topic": max((c.features["cov_topic"] for c in it.cands), default=0.0) if a.answered else None,
                       "confidence": a.confidence if a.answered else 0.0, "hard_abstain": not a.answered,
                       "correct": a.answered and holds_answer(a.text, it.answers),
                       "support": any(holds_answer(c.text, it.answers) for c in a.citations),
@@ -246,16 +261,21 @@ def cross_validate(engines: dict[str, Engine], items: list[Item], k: int) -> lis
     return out
 
 
-def scores(rows: list[dict], t: float) -> dict:
+def abstains(r: dict, t: float, floor: float = 0.0) -> bool:
+    """Whether the engine abstains on row `r` at confidence threshold `t` and coverage floor `floor`."""
+    return r["hard_abstain"] or r["confidence"] < t or (r["topic"] is not None and r["topic"] < floor)
+
+
+def scores(rows: list[dict], t: float, floor: float = 0.0) -> dict:
     ans = [r for r in rows if r["answerable"]]
     una = [r for r in rows if not r["answerable"]]
-    answered = [r for r in rows if not r["hard_abstain"] and r["confidence"] >= t]
+    answered = [r for r in rows if not abstains(r, t, floor)]
     return {
         "questions": len(rows), "answerable": len(ans), "unanswerable": len(una),
-        "answer_recall": _mean(r["correct"] and not r["hard_abstain"] and r["confidence"] >= t for r in ans),
-        "support": _mean(r["support"] and not r["hard_abstain"] and r["confidence"] >= t for r in ans),
-        "false_abstention": _mean(r["hard_abstain"] or r["confidence"] < t for r in ans),
-        "unanswerable_abstention": _mean(r["hard_abstain"] or r["confidence"] < t for r in una) if una else None,
+        "answer_recall": _mean(r["correct"] and not abstains(r, t, floor) for r in ans),
+        "support": _mean(r["support"] and not abstains(r, t, floor) for r in ans),
+        "false_abstention": _mean(abstains(r, t, floor) for r in ans),
+        "unanswerable_abstention": _mean(abstains(r, t, floor) for r in una) if una else None,
         "median_answer_chars": statistics.median([r["chars"] for r in answered]) if answered else None,
     }
 
@@ -265,12 +285,22 @@ def _mean(xs) -> float:
     return round(sum(map(float, xs)) / len(xs), 4) if xs else 0.0
 
 
-def choose_threshold(rows: list[dict]) -> float:
-    best = 0.0
-    for t in np.round(np.arange(0.0, 0.9, 0.005), 3):
-        if all(scores([r for r in rows if r["set"] == s], t)["false_abstention"] <= FA_TARGET[s] + 1e-9
-               for s in {r["set"] for r in rows}):
-            best = float(t)
+def choose_thresholds(rows: list[dict]) -> tuple[float, float]:
+    """(confidence threshold, coverage floor): of the pairs that keep false abstention within its
+    target on every set, the one that abstains most on unanswerable questions (each set with
+    such questions counting the same); ties go to the lower, more forgiving values."""
+    sets = sorted({r["set"] for r in rows})
+    by_set = {s: [r for r in rows if r["set"] == s] for s in sets}
+    best, best_key = (0.0, 0.0), None
+    for floor in np.round(np.arange(0.0, 0.8, 0.01), 3):
+        for t in np.round(np.arange(0.0, 0.9, 0.005), 3):
+            sc = {s: scores(by_set[s], float(t), float(floor)) for s in sets}
+            if any(sc[s]["false_abstention"] > FA_TARGET[s] + 1e-9 for s in sets):
+                break  # a higher t only abstains more
+            una = [sc[s]["unanswerable_abstention"] for s in sets if sc[s]["unanswerable_abstention"] is not None]
+            key = (round(float(np.mean(una)), 6), -float(floor), -float(t))
+            if best_key is None or key > best_key:
+                best, best_key = (float(t), float(floor)), key
     return best
 
 
@@ -326,8 +356,8 @@ def main() -> None:
     log.info("features of %d questions, %d candidates", len(items), sum(len(i.cands) for i in items))
 
     rows = cross_validate(engines, items, args.folds)
-    threshold = choose_threshold(rows)
-    cv = {s: scores([r for r in rows if r["set"] == s], threshold) for s in sizes}
+    threshold, floor = choose_thresholds(rows)
+    cv = {s: scores([r for r in rows if r["set"] == s], threshold, floor) for s in sizes}
     cv_no_threshold = {s: scores([r for r in rows if r["set"] == s], 0.0) for s in sizes}
     ablation = sentence_ablation(items, args.folds)
     sent, evid = train(items)
@@ -335,12 +365,12 @@ def main() -> None:
             "cv": cv, "cv_without_threshold": cv_no_threshold, "sentence_top1_ablation": ablation,
             "sentence_weights": dict(zip(sent.features, sent.coef.round(4).tolist())),
             "evidence_weights": dict(zip(evid.features, evid.coef.round(4).tolist()))}
-    model = reader.ReaderModel(sent, evid, threshold, meta)
+    model = reader.ReaderModel(sent, evid, threshold, floor, meta)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(model.to_json(), indent=1, ensure_ascii=False) + "\n", "utf-8")
-    args.results.write_text(json.dumps({"min_confidence": threshold, **meta}, indent=1, ensure_ascii=False) + "\n",
+    args.results.write_text(json.dumps({"min_confidence": threshold, "coverage_floor": floor, **meta}, indent=1, ensure_ascii=False) + "\n",
                             "utf-8")
-    print(f"min_confidence {threshold}")
+    print(f"min_confidence {threshold}  coverage_floor {floor}")
     print(f"{'set':6} {'n':>5} {'recall':>7} {'support':>7} {'false_abst':>10} {'unans_abst':>10} {'median_chars':>12}")
     for s, m in cv.items():
         ua = "–" if m["unanswerable_abstention"] is None else f"{m['unanswerable_abstention']:.3f}"

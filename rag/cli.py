@@ -42,8 +42,13 @@ def handle_errors(fn):
         except ValueError as exc:  # bad option values that click could not see, e.g. env vars
             _fail(str(exc), 2)
         except Exception as exc:
-            log.exception("unexpected error")
-            _fail(f"{exc.__class__.__name__}: {exc} (see the traceback above; please report it)")
+            from rag import logs
+
+            log.error("unexpected error in `rag %s`", fn.__name__.rstrip("_"), exc_info=True)
+            # One line: what failed and where the traceback is. The traceback itself would
+            # bury the message and tells a user nothing they can act on.
+            message = " ".join(str(exc).split())[:300]
+            _fail(f"unexpected {exc.__class__.__name__}: {message} ({logs.where()}; please report it)")
     return wrapper
 
 
@@ -115,8 +120,9 @@ def make_engine(index_dir=None, chroma_url=None, **overrides):
 @click.version_option(package_name="newsrag")
 def main(verbose: bool) -> None:
     """Ask questions about a collection of news articles; get answers with cited passages."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    from rag import logs
+
+    logs.setup(verbose)
 
 
 @main.command()
@@ -291,7 +297,8 @@ def eval_(file, index_dir, chroma_url, retrieval, top_k, report_dir, baseline, t
         click.echo(json.dumps(ev.to_json(result, gate), ensure_ascii=False))
     else:
         click.echo(ev.render_table(result))
-        click.echo(f"\nreport: {paths['report']}  chart: {paths['chart']}  json: {paths['json']}")
+        chart = paths["chart"] or "not drawn (pip install 'newsrag[eval]' for it)"
+        click.echo(f"\nreport: {paths['report']}  chart: {chart}  json: {paths['json']}")
     if gate is not None:
         if gate["passed"]:
             click.echo(f"thresholds: all {len(limits)} met ({thresholds})", err=True)

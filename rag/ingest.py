@@ -47,6 +47,7 @@ class IngestReport:
     passages_added: int = 0
     passages_unchanged: int = 0
     passages_removed: int = 0
+    files_unchanged: int = 0  # files given that are indexed as they are
     embedded: int = 0  # passages actually sent to the model
     embeddings_reused: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
@@ -149,20 +150,30 @@ class Ingestor:
                 resolved = str(path.resolve())
                 aid = by_path.get(resolved)
                 entry = articles.get(aid) if aid else None
+                # The size is checked before a byte is read: a 2 GB file must cost a stat, not 2 GB.
                 try:
+                    size = path.stat().st_size
+                    if size > self.settings.max_article_bytes:
+                        raise ArticleError(f"{path.name}: {size:,} bytes is over the "
+                                           f"{self.settings.max_article_bytes:,}-byte limit for one article")
                     data = path.read_bytes()
                 except OSError as exc:
-                    report.skipped.append((str(path), f"cannot read: {exc}"))
+                    report.skipped.append((str(path), f"cannot be read ({exc.strerror or exc}); skipped"))
+                    continue
+                except ArticleError as exc:
+                    log.info("%s", exc)  # reported to the caller in report.skipped
+                    report.skipped.append((str(path), str(exc)))
                     continue
                 if entry and not reset and entry["file_hash"] == hashlib.sha256(data).hexdigest():
                     report.passages_unchanged += len(entry["passages"])
+                    report.files_unchanged += 1
                     seen_ids.add(aid)
                     continue
                 try:
                     aid = aid or self._free_article_id(path, articles, seen_ids)
                     article = read_article(path, self.settings.max_article_bytes, article_id=aid)
                 except ArticleError as exc:
-                    log.warning("%s", exc)
+                    log.info("%s", exc)  # reported to the caller in report.skipped
                     report.skipped.append((str(path), str(exc)))
                     continue
                 seen_ids.add(aid)

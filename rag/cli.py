@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from rag import inputs
 from rag.config import DEFAULT_ARTICLES, Settings
 from rag.errors import QuestionError, RagError
 
@@ -21,7 +22,7 @@ log = logging.getLogger("rag")
 
 
 def _fail(message: str, code: int = 1) -> None:
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"error: {inputs.printable(message)}", err=True)
     sys.exit(code)
 
 
@@ -194,19 +195,28 @@ def ask(question, index_dir, chroma_url, top_k, retrieval, as_json, details, **l
     engine = make_engine(index_dir, chroma_url, **llm_settings(**llm))
     engine.require_index()
     engine.llm  # start a local model now: a setup error stops here, before any question
-    questions = (line.strip() for line in sys.stdin) if question == "-" else iter([question])
     failed = 0
-    for q in questions:
-        if question == "-" and not q:
-            continue
+    for number, q in _questions(question):
         try:
-            result = engine.ask(q, top_k=top_k, mode=retrieval)
-        except QuestionError as exc:
+            if isinstance(q, QuestionError):
+                raise q
+            result = engine.ask(inputs.question_text(q), top_k=top_k, mode=retrieval)
+        except RagError as exc:
             if question != "-":
                 raise
+            # One bad line is one error line (a JSON object with --json); the batch goes on.
             failed += 1
-            click.echo(json.dumps({"question": q[:200], "error": str(exc)}, ensure_ascii=False) if as_json
-                       else f"error: {exc}", err=not as_json)
+            shown = q if isinstance(q, str) else getattr(exc, "line", "")
+            _line_error(shown, str(exc), as_json)
+            continue
+        except Exception as exc:
+            if question != "-":
+                raise
+            from rag import logs
+
+            failed += 1
+            log.error("question on line %d failed", number, exc_info=True)
+            _line_error(q, f"unexpected {exc.__class__.__name__} ({logs.where()})", as_json)
             continue
         if as_json:
             click.echo(json.dumps(result.to_json(details=details), ensure_ascii=False), nl=True)
@@ -216,6 +226,32 @@ def ask(question, index_dir, chroma_url, top_k, retrieval, as_json, details, **l
     engine.close()
     if failed:
         sys.exit(1)
+
+
+def _questions(question: str):
+    """(line number, question) pairs; a line that is not UTF-8 comes as its QuestionError, so
+    that it is reported in its place and the lines after it are still answered."""
+    if question != "-":
+        yield 1, question
+        return
+    for number, raw in enumerate(sys.stdin.buffer, 1):
+        try:
+            text = inputs.decode_line(raw, number).strip()
+        except QuestionError as exc:
+            exc.line = raw.decode("utf-8", "replace").strip()  # what the user will recognise
+            yield number, exc
+            continue
+        if text:
+            yield number, text
+
+
+def _line_error(question: str, message: str, as_json: bool) -> None:
+    question = inputs.printable(question)[:200]
+    if as_json:
+        click.echo(json.dumps({"question": question, "error": message}, ensure_ascii=False))
+        sys.stdout.flush()
+    else:
+        click.echo(f"error: {message}" + (f" ({question[:60]})" if question else ""), err=True)
 
 
 def render_text(result) -> str:

@@ -23,7 +23,7 @@ from typing import Any, Iterator
 
 import gradio as gr
 
-from rag import feedback, uploads
+from rag import feedback, inputs, uploads
 from rag.citations import MARKER_RE
 from rag.config import DEFAULT_ARTICLES, DEFAULT_INDEX_DIR, Settings
 from rag.generative import Draft
@@ -244,7 +244,8 @@ class ChatApp:
     def chat(self, message: str, turns: list[dict[str, Any]] | None, top_k: float, show_scores: bool) -> Iterator:
         turns = list(turns or [])
         try:
-            question = self.engine.validate_question(message)
+            question = self.engine.validate_question(inputs.question_text(message))
+            top_k = inputs.top_k(top_k, MAX_TOP_K) or min(MAX_TOP_K, self.settings.top_k)
         except QuestionError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
         history = [t["question"] for t in turns if t.get("result") is not None]
@@ -306,11 +307,14 @@ class ChatApp:
         default). Returns the JSON of `rag ask --json`: question, answer (with [n] markers),
         answered, citations, timings_ms."""
         try:
-            return self.engine.ask(question, top_k=int(top_k) if top_k else None).to_json()
+            # Checked here, not left to int() and the encoders: a bad value is a usage message.
+            question = inputs.question_text(question)
+            k = inputs.top_k(top_k, MAX_TOP_K)
+            return self.engine.ask(question, top_k=k).to_json()
         except RagError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
         except Exception as exc:
-            log.exception("answering %r failed", question)
+            log.exception("answering %r failed", inputs.printable(str(question))[:300])
             raise gr.Error(f"internal error ({exc.__class__.__name__}); the server log has the details") from None
 
     # articles -----------------------------------------------------------------------------

@@ -239,6 +239,7 @@ class ChatApp:
         self.engine = engine
         self.settings = settings or engine.settings
         self.stream_delay = stream_delay
+        self._votes = feedback.RateLimit(getattr(self.settings, "votes_per_minute", 30), 60.0)
 
     # chat ---------------------------------------------------------------------------------
     def chat(self, message: str, turns: list[dict[str, Any]] | None, top_k: float, show_scores: bool) -> Iterator:
@@ -287,18 +288,34 @@ class ChatApp:
         turn["upto"] = None
         yield chat_messages(turns, show_scores), turns, ""
 
-    def like(self, turns: list[dict[str, Any]] | None, data: gr.LikeData) -> None:
+    def like(self, turns: list[dict[str, Any]] | None, data: gr.LikeData, request: gr.Request = None) -> None:
+        # Everything in `data` comes from the client, which need not be our page: only a
+        # boolean is a vote, and one client may vote only so often (rag.feedback has the limits).
+        liked = data.liked
+        if liked is None:
+            return  # a vote taken back: nothing to record
+        if liked is not True and liked is not False:
+            log.warning("refused a vote that is not a thumb (%s, %d characters)", type(liked).__name__,
+                        len(str(liked)) if isinstance(liked, (str, bytes)) else -1)
+            raise gr.Error("a vote is a thumbs up or a thumbs down", print_exception=False)
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+        if not isinstance(index, int) or isinstance(index, bool):
+            raise gr.Error("that message cannot be voted on", print_exception=False)
         turns = turns or []
         turn = turns[index // 2] if 0 <= index // 2 < len(turns) else None
         if turn is None or turn.get("result") is None:
             return
-        vote = {True: "up", False: "down", None: "cleared"}.get(data.liked, str(data.liked))
+        if not self._votes.allow(_client_key(request)):
+            raise gr.Error("too many votes from your address; wait a minute", print_exception=False)
         try:
-            feedback.record(self.settings.index_dir, turn["result"], vote, top_k=turn.get("top_k"))
+            feedback.record(self.settings.index_dir, turn["result"], "up" if liked else "down",
+                            max_bytes=self.settings.feedback_max_bytes, keep=self.settings.feedback_keep,
+                            top_k=turn.get("top_k"))
+        except RagError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
         except OSError as exc:
             log.exception("cannot write feedback")
-            raise gr.Error(f"your vote could not be saved ({exc})") from None
+            raise gr.Error(f"your vote could not be saved ({exc.strerror or exc})") from None
         gr.Info("Thanks, your vote was saved.")
 
     # API ----------------------------------------------------------------------------------
@@ -462,6 +479,13 @@ def build_app(engine, settings: Settings | None = None, *, stream_delay: float =
 
     demo.queue(default_concurrency_limit=CONCURRENCY)
     return demo
+
+
+def _client_key(request) -> str:
+    """Who a call comes from, for rate limits: the peer address (a session id is the client's
+    to choose, so it would not limit anyone)."""
+    client = getattr(request, "client", None)
+    return str(getattr(client, "host", None) or "unknown")
 
 
 def _example_text(evt: gr.SelectData) -> str:

@@ -354,6 +354,8 @@ class ChatApp:
             raise ArticleError(report.skipped[0][1])
         summary = report.to_json()
         summary["file"] = accepted.path.name
+        if accepted.renamed:
+            summary["renamed_from"] = accepted.requested
         return summary
 
     def upload_api(self, file: str | None, progress=gr.Progress()) -> dict:
@@ -388,6 +390,9 @@ class ChatApp:
                 what = f'{verb}: {s["passages_added"]} new passages, ready for questions'
             else:
                 what = "already in the index, unchanged"
+            if s.get("renamed_from"):
+                what += (f' (an article named {esc(s["renamed_from"])} is already in the index, so this one '
+                         f'was stored as {esc(s["file"])}; delete the old file to replace it)')
             lines.append(f'<li class="rag-upload-ok">✓ {esc(s["file"])}: {what}</li>')
         rows, stats = self.articles_view()
         return f"<ul>{''.join(lines)}</ul>", rows, stats, None
@@ -495,8 +500,12 @@ def _example_text(evt: gr.SelectData) -> str:
 def launch(demo: gr.Blocks, settings: Settings, host: str = DEFAULT_HOST, port: int | None = DEFAULT_PORT,
            auth: tuple[str, str] | None = None, block: bool = False) -> str:
     """Start the server; returns its URL. With block=True, serves until interrupted."""
+    checker = None
+    if auth:
+        checker = login_checker(auth[0], auth[1], getattr(settings, "login_failures", 5),
+                                getattr(settings, "login_lockout", 30.0))
     _, url, _ = demo.launch(
-        server_name=host, server_port=port, auth=auth, prevent_thread_lock=True, quiet=True,
+        server_name=host, server_port=port, auth=checker, prevent_thread_lock=True, quiet=True,
         css=CSS, ssr_mode=False, share=False, inbrowser=False,
         max_file_size=settings.max_article_bytes,
         auth_message="This instance is shared: sign in with the user name and password you were given." if auth else None,
@@ -504,6 +513,59 @@ def launch(demo: gr.Blocks, settings: Settings, host: str = DEFAULT_HOST, port: 
     if block:
         demo.block_thread()
     return url
+
+
+def login_checker(user: str, password: str, failures: int = 5, lockout: float = 30.0, max_lockout: float = 900.0):
+    """Gradio's `auth` callable for one user, throttled: each failure delays the reply a little
+    (without blocking the server: it is awaited), and after `failures` failures for a user
+    name that name is locked for `lockout` seconds, doubled by each further failure. A locked
+    name is refused without looking at the password, so guessing gets nowhere while it lasts.
+    All names together get 4 times the allowance, so trying many names does not bypass it.
+
+    It must be a plain `async def` function: Gradio awaits it only when
+    inspect.iscoroutinefunction says so, and a truthy un-awaited coroutine would let anyone in."""
+    import asyncio
+    import hmac
+
+    state: dict[str, list[float]] = {}  # key -> [failures, locked until (monotonic)]
+    lock = threading.Lock()
+    everyone = "\x00all"
+
+    def locked(key: str, now: float) -> bool:
+        return state.get(key, [0, 0.0])[1] > now
+
+    def fail(key: str, allowed: int, now: float) -> None:
+        n, until = state.get(key, [0, 0.0])
+        n += 1
+        if n >= allowed:
+            until = now + min(max_lockout, lockout * 2 ** (n - allowed))
+        state[key] = [n, until]
+        if len(state) > 10_000:  # bounded: forget the oldest names
+            state.pop(next(k for k in state if k != everyone))
+
+    async def check(username: str, pw: str) -> bool:
+        now = time.monotonic()
+        key = (username or "")[:200]
+        with lock:
+            refused = locked(key, now) or locked(everyone, now)
+        if refused:
+            log.warning("login refused: %r is locked after repeated failures", key[:60])
+            await asyncio.sleep(0.5)
+            return False
+        ok = hmac.compare_digest(key.encode(), user.encode()) & hmac.compare_digest(
+            (pw or "").encode(), password.encode())
+        with lock:
+            if ok:
+                state.pop(key, None)
+                return True
+            fail(key, failures, now)
+            fail(everyone, 4 * failures, now)
+            n = state[key][0]
+        log.warning("failed login for %r (%d in a row)", key[:60], n)
+        await asyncio.sleep(min(2.0, 0.2 * n))
+        return False
+
+    return check
 
 
 def parse_auth(value: str | None) -> tuple[str, str] | None:

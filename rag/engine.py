@@ -20,7 +20,7 @@ from rag import answering, store
 from rag.answering import Answer
 from rag.bm25 import BM25Index
 from rag.config import DEFAULT_ARTICLES, Settings
-from rag.errors import IndexBrokenError, IndexMissingError, QuestionError
+from rag.errors import IndexBrokenError, IndexMissingError, PassagesMissingError, QuestionError
 from rag.ingest import IngestReport, Ingestor, Lazy, Progress
 from rag.questions import Question, analyse
 from rag.retrieval import Hit, Mode, Retriever
@@ -100,6 +100,11 @@ class Engine:
         self._snapshot: _Snapshot | None = None
         self._lock = threading.RLock()
         self._sentence_vectors: dict[str, Any] = {}
+        # The manifest's mtime when this process's Chroma client last read the disk; when the
+        # manifest on disk differs, another process wrote the index and the client is reopened.
+        self._store_mtime: float | None = None
+        self._retired = None  # the chromadb System replaced at the last reopen (stopped at the next)
+        self._ingesting = 0  # ingests running in this process (they write through our own client)
 
     # -- parts, loaded on first use and kept for the life of the process --------------------
     @property
@@ -155,6 +160,7 @@ class Engine:
     def collection(self):
         with self._lock:
             if self._collection is None:
+                self._store_mtime = self._manifest_mtime()
                 self._client = store.open_client(self.settings)
                 name = store.collection_name(self.settings, self.embed_model.model_name)
                 try:
@@ -166,16 +172,59 @@ class Engine:
                         f"{self.settings.index_dir} and run `rag ingest` to rebuild it") from exc
             return self._collection
 
-    def _current(self) -> _Snapshot:
-        """The snapshot for the manifest on disk; reloaded when another process re-ingested."""
-        path = self.settings.index_dir / store.MANIFEST
+    def _manifest_mtime(self) -> float:
+        try:
+            return (self.settings.index_dir / store.MANIFEST).stat().st_mtime
+        except FileNotFoundError:
+            return -1.0
+
+    def _reopen_if_written_elsewhere(self, mtime: float) -> None:
+        """Reopen Chroma when another process changed the index since our client read it (see
+        store.detach_client). Called with self._lock held."""
+        if self._collection is None or self._ingesting or mtime == self._store_mtime:
+            return
+        log.info("the index was changed by another process: reopening it")
+        old = store.detach_client(self.settings)
+        store.retire(self._retired)  # replaced one reload ago: no question still reads it
+        self._retired = old
+        self._client = self._collection = None
+
+    def _writable_collection(self):
+        """The collection an ingest writes, called under the ingest lock: up to date with what
+        other processes wrote, so that our writes do not go through a stale vector index."""
         with self._lock:
-            try:
-                mtime = path.stat().st_mtime
-            except FileNotFoundError:
-                mtime = -1.0
+            self._reopen_if_written_elsewhere(self._manifest_mtime())
+            return self.collection
+
+    def _current(self) -> _Snapshot:
+        """The snapshot for the manifest on disk; reloaded when another process re-ingested.
+
+        A question never reads a half-written index: the manifest changes only after every
+        vector it names is in Chroma, and the reload waits (a few seconds at most) until the
+        writer has also finished removing what the new manifest no longer names; while it
+        has not, questions keep the previous snapshot, which is whole."""
+        with self._lock:
+            mtime = self._manifest_mtime()
             if self._snapshot is not None and self._snapshot.mtime == mtime:
                 return self._snapshot
+            if self._snapshot is not None and not self._ingesting and mtime != self._store_mtime:
+                return self._reload()
+            return self._load_snapshot(mtime)
+
+    def _reload(self, force: bool = False) -> _Snapshot:
+        """Reopen Chroma and rebuild the snapshot once no ingest is writing (see _current).
+        `force`: even when the manifest did not change (Chroma changed under a question)."""
+        with self._lock, store.no_writer(self.settings.index_dir) as free:
+            if not free and self._snapshot is not None:
+                return self._snapshot
+            mtime = self._manifest_mtime()
+            if force and not self._ingesting:
+                self._store_mtime = None  # whatever the manifest says, our client's view is stale
+            self._reopen_if_written_elsewhere(mtime)
+            return self._load_snapshot(mtime)
+
+    def _load_snapshot(self, mtime: float) -> _Snapshot:
+        with self._lock:
             manifest = store.require_manifest(self.settings.index_dir)
             if manifest.embed_model and manifest.embed_model != self.embed_model.model_name:
                 raise IndexBrokenError(
@@ -198,10 +247,17 @@ class Engine:
         paths = paths or [DEFAULT_ARTICLES]
         # The model and Chroma are opened only when there is something to embed or write: an
         # ingest of unchanged files reads the manifest, hashes the files and stops.
-        report = Ingestor(self.settings, Lazy(lambda: self.embed_model), Lazy(lambda: self.collection), progress,
-                          model_name=self.embed_model_name).run(paths, prune)
         with self._lock:
-            self._snapshot = None
+            self._ingesting += 1
+        try:
+            report = Ingestor(self.settings, Lazy(lambda: self.embed_model), Lazy(self._writable_collection),
+                              progress, model_name=self.embed_model_name).run(paths, prune)
+        finally:
+            with self._lock:
+                self._ingesting -= 1
+                self._snapshot = None
+                if self._collection is not None:
+                    self._store_mtime = self._manifest_mtime()  # what we wrote, our client has seen
         return report
 
     def validate_question(self, question: str) -> str:
@@ -227,7 +283,14 @@ class Engine:
                    mode: Mode | str = Mode.HYBRID, llm: bool = True) -> Iterator["Draft | Result"]:
         """Like `ask`, but first yields a `Draft` (the model's unverified text so far) each time the
         language model sends more; the last item is always the Result."""
-        result, hard_abstention = self._extractive(question, top_k, history, mode)
+        try:
+            result, hard_abstention = self._extractive(question, top_k, history, mode)
+        except PassagesMissingError:
+            # Another process changed the index while this question read it (its snapshot was
+            # current when the question began): ask again on a fresh view. When the passages
+            # are still missing, the store has lost them, and the error says to repair it.
+            self._reload(force=True)
+            result, hard_abstention = self._extractive(question, top_k, history, mode)
         model = self.llm if llm else None
         if model is None:
             yield result

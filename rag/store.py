@@ -71,6 +71,63 @@ def open_client(settings: Settings):
             f"delete {settings.index_dir} and run `rag ingest` to rebuild it") from exc
 
 
+def detach_client(settings: Settings):
+    """Make the next `open_client` of this index read the disk afresh, and return the chromadb
+    System it replaces (for `retire`), or None.
+
+    chromadb keeps one System per folder per process, and that System keeps the vector index
+    (HNSW) it loaded in memory: after another process (a `rag ingest`) wrote the folder, this
+    process's queries would still search the old vectors, and miss the new passages or name
+    deleted ones ("Error finding id"). Clients already handed out keep working on the old
+    System until it is retired."""
+    if settings.chroma_url:
+        return None  # a server has one copy of the index: nothing is cached here
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    path = str(settings.index_dir / "chroma")
+    system = SharedSystemClient._identifier_to_system.pop(path, None)
+    SharedSystemClient._identifier_to_refcount.pop(path, None)
+    return system
+
+
+def retire(system) -> None:
+    """Stop a System that `detach_client` replaced, once nothing reads through it any more."""
+    if system is None:
+        return
+    try:
+        system.stop()
+    except Exception:  # it is being dropped anyway; a failure to stop must not fail a question
+        log.warning("could not stop a replaced Chroma client", exc_info=True)
+
+
+@contextlib.contextmanager
+def no_writer(index_dir: Path, wait: float = 5.0) -> Iterator[bool]:
+    """Yields True while no ingest holds the index (a shared lock on the ingest lock file, held
+    for the duration), or False when one still does after `wait` seconds: the caller then keeps
+    what it has rather than read an index that is being written."""
+    path = index_dir / LOCK
+    try:
+        fh = open(path, "a")
+    except OSError:  # no lock file (no index yet) or a read-only folder: nobody writes it
+        yield True
+        return
+    with fh:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    yield False
+                    return
+                time.sleep(0.05)
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 @dataclass
 class Manifest:
     articles: dict[str, dict[str, Any]]
@@ -133,11 +190,18 @@ def save_manifest(index_dir: Path, manifest: Manifest) -> None:
 def ingest_lock(index_dir: Path) -> Iterator[None]:
     """One writer at a time: Chroma's embedded store is not safe across processes."""
     index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / LOCK, "w") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise IndexBusyError(f"another ingest is writing {index_dir}; wait for it to finish") from exc
+    with open(index_dir / LOCK, "a") as fh:
+        # A reader (Engine reloading after another process's ingest) holds the lock shared for
+        # a few milliseconds: wait that long rather than report a busy index.
+        deadline = time.monotonic() + 2.0
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError as exc:
+                if time.monotonic() >= deadline:
+                    raise IndexBusyError(f"another ingest is writing {index_dir}; wait for it to finish") from exc
+                time.sleep(0.05)
         try:
             yield
         finally:

@@ -136,10 +136,12 @@ def main(verbose: bool) -> None:
 @chroma_option
 @embed_options
 @click.option("--prune", is_flag=True, help="Remove indexed articles whose files are gone.")
+@click.option("--repair", is_flag=True,
+              help="Check every passage against Chroma, not only the index files, and rebuild what is lost.")
 @click.option("--chunk-tokens", type=click.IntRange(16, 480), default=None, help="Passage size in cl100k tokens.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @handle_errors
-def ingest(paths, index_dir, chroma_url, prune, chunk_tokens, as_json):
+def ingest(paths, index_dir, chroma_url, prune, repair, chunk_tokens, as_json):
     """Add or update the articles under PATHS (default: data/articles)."""
     from tqdm import tqdm
 
@@ -156,10 +158,12 @@ def ingest(paths, index_dir, chroma_url, prune, chunk_tokens, as_json):
         bar.update(done - bar.n)  # update(), not n=, so that the rate shown is right
 
     try:
-        report = engine.ingest(list(paths) or [DEFAULT_ARTICLES], prune=prune, progress=progress)
+        report = engine.ingest(list(paths) or [DEFAULT_ARTICLES], prune=prune, progress=progress, repair=repair)
     finally:
         for bar in bars.values():
             bar.close()
+    for what in report.repaired:
+        click.echo(f"repaired: {what}", err=True)
     for path, reason in report.skipped:
         click.echo(f"skipped: {reason}" if path in reason or Path(path).name in reason else f"skipped {path}: {reason}",
                    err=True)

@@ -168,8 +168,8 @@ class Engine:
                         name, metadata={"hnsw:space": "cosine"})
                 except Exception as exc:
                     raise IndexBrokenError(
-                        f"the Chroma collection {name!r} cannot be opened ({exc}); delete "
-                        f"{self.settings.index_dir} and run `rag ingest` to rebuild it") from exc
+                        f"the Chroma collection {name!r} cannot be opened ({exc.__class__.__name__}); "
+                        f"run `rag ingest --index-dir {self.settings.index_dir}` to repair it") from exc
             return self._collection
 
     def _manifest_mtime(self) -> float:
@@ -188,6 +188,15 @@ class Engine:
         store.retire(self._retired)  # replaced one reload ago: no question still reads it
         self._retired = old
         self._client = self._collection = None
+
+    def _new_store(self):
+        """A collection in a new Chroma store, after an ingest moved a damaged one aside."""
+        with self._lock:
+            self._store_mtime = None
+            self._reopen_if_written_elsewhere(self._manifest_mtime())
+            store.detach_client(self.settings)  # also when this engine had not opened it yet
+            self._client = self._collection = None
+            return self.collection
 
     def _writable_collection(self):
         """The collection an ingest writes, called under the ingest lock: up to date with what
@@ -243,7 +252,7 @@ class Engine:
 
     # -- the three operations ------------------------------------------------------------------
     def ingest(self, paths: list[Path] | None = None, prune: bool = False,
-               progress: Progress | None = None) -> IngestReport:
+               progress: Progress | None = None, repair: bool = False) -> IngestReport:
         paths = paths or [DEFAULT_ARTICLES]
         # The model and Chroma are opened only when there is something to embed or write: an
         # ingest of unchanged files reads the manifest, hashes the files and stops.
@@ -251,7 +260,8 @@ class Engine:
             self._ingesting += 1
         try:
             report = Ingestor(self.settings, Lazy(lambda: self.embed_model), Lazy(self._writable_collection),
-                              progress, model_name=self.embed_model_name).run(paths, prune)
+                              progress, model_name=self.embed_model_name, repair=repair,
+                              reopen=self._new_store).run(paths, prune)
         finally:
             with self._lock:
                 self._ingesting -= 1

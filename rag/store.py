@@ -67,8 +67,8 @@ def open_client(settings: Settings):
         return chromadb.PersistentClient(path=str(settings.index_dir / "chroma"), settings=chroma_settings)
     except Exception as exc:
         raise IndexBrokenError(
-            f"the index at {settings.index_dir} cannot be opened ({exc}); "
-            f"delete {settings.index_dir} and run `rag ingest` to rebuild it") from exc
+            f"the index at {settings.index_dir} cannot be opened ({exc.__class__.__name__}); "
+            f"run `rag ingest --index-dir {settings.index_dir}` to repair it") from exc
 
 
 def detach_client(settings: Settings):
@@ -156,7 +156,8 @@ def load_manifest(index_dir: Path) -> Manifest | None:
                         chunking=data.get("chunking"), collection=data.get("collection"))
     except (ValueError, KeyError, TypeError) as exc:
         raise IndexBrokenError(
-            f"{path} is unreadable ({exc}); delete {index_dir} and run `rag ingest` to rebuild the index") from exc
+            f"{path} is unreadable ({exc}); run `rag ingest --index-dir {index_dir}` to repair the index "
+            "(uploads and feedback are kept)") from exc
 
 
 def require_manifest(index_dir: Path) -> Manifest:

@@ -249,7 +249,14 @@ class Ingestor:
         lost_manifest = why is not None
         if why:
             report.repaired.append(why)
-        problem = None if self.settings.chroma_url else repair.chroma_file_problem(index_dir)
+        problem = None
+        if not self.settings.chroma_url:
+            problem = repair.chroma_problem(index_dir, len(old.live_ids()) if old else 0)
+        if problem and "passages the index names" in problem:
+            problem = None  # the store opens: the deep check below finds what to read again
+            deep_needed = True
+        else:
+            deep_needed = False
         if problem and (old is not None or lost_manifest) and (index_dir / "chroma").exists():
             kept = repair.move_aside(index_dir / "chroma")
             report.repaired.append(f"{problem} (kept as {kept.name}); its vectors were rebuilt from the article files")
@@ -267,7 +274,7 @@ class Ingestor:
         if old is None:
             return None, False, extra
         bm25_bad = repair.bm25_problem(index_dir, old)
-        if not (self.repair or problem or bm25_bad or lost_manifest):
+        if not (self.repair or problem or bm25_bad or lost_manifest or deep_needed):
             return old, False, extra
         # The deep check: is every passage that the manifest names in Chroma?
         missing = repair.missing_passages(self._open_or_replace(report), old.live_ids())
@@ -291,7 +298,7 @@ class Ingestor:
             if not problem:
                 report.repaired.append(f"{len(missing)} passages were missing from Chroma; "
                                        f"{len(again)} articles were read again from their files")
-        if bm25_bad and not missing and not problem:
+        if bm25_bad and not missing and not problem and not lost_manifest:
             report.repaired.append(f"{bm25_bad}; rebuilt from the stored passages")
         return old, bool(bm25_bad or missing or problem or lost_manifest), again + extra
 

@@ -47,6 +47,36 @@ def chroma_file_problem(index_dir: Path) -> str | None:
     return None
 
 
+def stored_passages(index_dir: Path) -> int | None:
+    """How many vectors Chroma's database holds, read with sqlite3 (read-only, milliseconds,
+    without starting Chroma); None when that cannot be told."""
+    import sqlite3
+
+    db = index_dir / "chroma" / SQLITE
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        try:
+            return int(con.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0])
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        log.info("cannot count the vectors in %s (%s)", db, exc)
+        return None
+
+
+def chroma_problem(index_dir: Path, live: int) -> str | None:
+    """chroma_file_problem, and fewer vectors stored than the manifest names (a database that
+    was replaced by an empty one)."""
+    problem = chroma_file_problem(index_dir)
+    if problem is None and live:
+        n = stored_passages(index_dir)
+        if n is None:
+            return f"its Chroma database ({SQLITE}) cannot be read"
+        if n < live:
+            return f"its Chroma database holds {n} of the {live} passages the index names"
+    return problem
+
+
 def bm25_problem(index_dir: Path, manifest: store.Manifest) -> str | None:
     """Why the manifest's BM25 index cannot be used; None when it loads and covers the passages."""
     live = manifest.live_ids()
@@ -67,7 +97,7 @@ def move_aside(path: Path) -> Path:
     """Rename a damaged file or folder out of the way (kept for inspection, not deleted)."""
     target = path.with_name(f"{path.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
     os.replace(path, target)
-    log.warning("moved the damaged %s aside to %s", path, target)
+    log.info("moved the damaged %s aside to %s", path, target)  # the caller reports it
     return target
 
 

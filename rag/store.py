@@ -63,6 +63,16 @@ def open_client(settings: Settings):
                 "start it with `chroma run --path DIR --port PORT` or unset RAG_CHROMA_URL") from exc
         return client
     settings.index_dir.mkdir(parents=True, exist_ok=True)
+    if (settings.index_dir / MANIFEST).exists() and (settings.index_dir / "chroma").exists():
+        from rag.repair import chroma_file_problem
+
+        # Opening a missing or emptied database would create a new, empty one and answer from
+        # nothing: refuse, and say how to repair (the ingest moves the damaged folder aside,
+        # and then opens a new one here).
+        problem = chroma_file_problem(settings.index_dir)
+        if problem:
+            raise IndexBrokenError(f"the index at {settings.index_dir} is damaged: {problem}; "
+                                   f"run `rag ingest --index-dir {settings.index_dir}` to repair it")
     try:
         return chromadb.PersistentClient(path=str(settings.index_dir / "chroma"), settings=chroma_settings)
     except Exception as exc:

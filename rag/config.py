@@ -77,6 +77,12 @@ class Settings:
     embed_model: str | None = None
     embed_prefixes: str = "auto"
 
+    # Uploads through the app are embedded in a background thread at a lower CPU priority, this
+    # many passages per model call, so that a question waits at most one short call
+    # (rag.embedding._Gate; bench/upload_load.py measures it).
+    upload_embed_batch: int = 1
+    upload_nice: int = 10
+
     # Limits on input, so that bad input gets a clear message instead of a hang.
     max_question_chars: int = 2000
     max_article_bytes: int = 5_000_000

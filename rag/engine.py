@@ -252,14 +252,16 @@ class Engine:
 
     # -- the three operations ------------------------------------------------------------------
     def ingest(self, paths: list[Path] | None = None, prune: bool = False,
-               progress: Progress | None = None, repair: bool = False) -> IngestReport:
+               progress: Progress | None = None, repair: bool = False,
+               embed_batch: int | None = None) -> IngestReport:
         paths = paths or [DEFAULT_ARTICLES]
         # The model and Chroma are opened only when there is something to embed or write: an
         # ingest of unchanged files reads the manifest, hashes the files and stops.
         with self._lock:
             self._ingesting += 1
         try:
-            report = Ingestor(self.settings, Lazy(lambda: self.embed_model), Lazy(self._writable_collection),
+            settings = self.settings.replace(embed_batch=embed_batch)  # smaller steps for a background ingest
+            report = Ingestor(settings, Lazy(lambda: self.embed_model), Lazy(self._writable_collection),
                               progress, model_name=self.embed_model_name, repair=repair,
                               reopen=self._new_store).run(paths, prune)
         finally:

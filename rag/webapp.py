@@ -240,6 +240,8 @@ class ChatApp:
         self.settings = settings or engine.settings
         self.stream_delay = stream_delay
         self._votes = feedback.RateLimit(getattr(self.settings, "votes_per_minute", 30), 60.0)
+        self._worker = None
+        self._worker_lock = threading.Lock()
 
     # chat ---------------------------------------------------------------------------------
     def chat(self, message: str, turns: list[dict[str, Any]] | None, top_k: float, show_scores: bool) -> Iterator:
@@ -345,7 +347,8 @@ class ChatApp:
                 progress((done, total), desc=f"{src.name}: {stage}")
 
         try:
-            report = self.engine.ingest([accepted.path], progress=on_progress)
+            report = self._in_background(lambda: self.engine.ingest(
+                [accepted.path], progress=on_progress, embed_batch=getattr(self.settings, "upload_embed_batch", None)))
         except BaseException:
             uploads.undo(accepted)
             raise
@@ -357,6 +360,29 @@ class ChatApp:
         if accepted.renamed:
             summary["renamed_from"] = accepted.requested
         return summary
+
+    def _in_background(self, work):
+        """Run an ingest in the upload worker: one thread, at a lower CPU priority, whose
+        embedding calls yield to the questions' (rag.embedding.background). The caller (a
+        Gradio worker) waits for it; uploads queue there one at a time."""
+        import contextvars
+
+        with self._worker_lock:
+            if self._worker is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._worker = ThreadPoolExecutor(1, thread_name_prefix="upload-ingest",
+                                                  initializer=_lower_priority,
+                                                  initargs=(getattr(self.settings, "upload_nice", 10),))
+        ctx = contextvars.copy_context()  # Gradio's progress bar finds its event through it
+
+        def run():
+            from rag.embedding import background
+
+            with background():
+                return work()
+
+        return self._worker.submit(ctx.run, run).result()
 
     def upload_api(self, file: str | None, progress=gr.Progress()) -> dict:
         if not file:
@@ -484,6 +510,17 @@ def build_app(engine, settings: Settings | None = None, *, stream_delay: float =
 
     demo.queue(default_concurrency_limit=CONCURRENCY)
     return demo
+
+
+def _lower_priority(nice: int) -> None:
+    """Lower this thread's CPU priority (Linux: niceness is per thread, and the embedding
+    model's OpenMP threads started from it inherit it)."""
+    import os
+
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+    except (AttributeError, OSError) as exc:  # not Linux, or not allowed: run at normal priority
+        log.info("cannot lower the upload thread's priority (%s)", exc)
 
 
 def _client_key(request) -> str:

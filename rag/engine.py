@@ -178,10 +178,12 @@ class Engine:
         except FileNotFoundError:
             return -1.0
 
-    def _reopen_if_written_elsewhere(self, mtime: float) -> None:
+    def _reopen_if_written_elsewhere(self, mtime: float, writer: bool = False) -> None:
         """Reopen Chroma when another process changed the index since our client read it (see
-        store.detach_client). Called with self._lock held."""
-        if self._collection is None or self._ingesting or mtime == self._store_mtime:
+        store.detach_client). Called with self._lock held. While this process ingests, only
+        the ingest itself (`writer`, under the ingest lock) may reopen: a question must not
+        swap the client under the writer's feet."""
+        if self._collection is None or (self._ingesting and not writer) or mtime == self._store_mtime:
             return
         log.info("the index was changed by another process: reopening it")
         old = store.detach_client(self.settings)
@@ -193,7 +195,7 @@ class Engine:
         """A collection in a new Chroma store, after an ingest moved a damaged one aside."""
         with self._lock:
             self._store_mtime = None
-            self._reopen_if_written_elsewhere(self._manifest_mtime())
+            self._reopen_if_written_elsewhere(self._manifest_mtime(), writer=True)
             store.detach_client(self.settings)  # also when this engine had not opened it yet
             self._client = self._collection = None
             return self.collection
@@ -202,7 +204,7 @@ class Engine:
         """The collection an ingest writes, called under the ingest lock: up to date with what
         other processes wrote, so that our writes do not go through a stale vector index."""
         with self._lock:
-            self._reopen_if_written_elsewhere(self._manifest_mtime())
+            self._reopen_if_written_elsewhere(self._manifest_mtime(), writer=True)
             return self.collection
 
     def _current(self) -> _Snapshot:

@@ -145,6 +145,11 @@ def test_upload_of_an_existing_name_is_stored_beside_it(client, shared, tmp_path
     assert ask(client, "Who chaired the Silverbrook Water Summit?")["answered"]
     again = client.predict(handle_file(str(first)), api_name="/upload")
     assert again["file"] == "summit.txt" and not again["articles_added"]
+    # the app's own writes went through a client that had seen the CLI's (case 2): both stay
+    d = ask(client, HARBOR_Q)
+    assert d["answered"] and "Tobias Wrenfield" in d["answer"], d
+    p = rag("ask", "Who chaired the Silverbrook Water Summit?", "--json", "--index-dir", str(index))
+    assert p.returncode == 0 and "Ivo Marsh" in json.loads(p.stdout)["answer"], p.stderr
 
 
 def test_logins_are_throttled(tmp_path):

@@ -12,7 +12,7 @@ import pytest
 from gradio_client import Client, handle_file
 
 from rag.config import DEFAULT_ARTICLES
-from tests.serve_process import GLIMMER, HARBOR, Server, rag
+from tests.serve_process import GLIMMER, HARBOR, Server, queue_call, rag
 
 pytestmark = pytest.mark.slow
 
@@ -191,3 +191,25 @@ def test_logins_are_throttled(tmp_path):
     finally:
         server.stop()
     assert "locked after repeated failures" in server.log or "failed login" in server.log
+
+
+def test_the_like_handler_takes_votes_not_payloads(shared):
+    """Case 3 against the real app: a client that calls the like handler itself (as the page
+    would, through Gradio's queue) cannot store a 30 MB "vote", and votes are rate-limited."""
+    import uuid
+
+    _, index, server = shared
+    session = uuid.uuid4().hex
+    chat = queue_call(server.url, "chat", [GLIMMER_Q, None, 5, False], session)
+    assert chat["success"], chat
+    feedback = index / "feedback.jsonl"
+    before = feedback.read_text("utf-8").splitlines() if feedback.exists() else []
+    huge = queue_call(server.url, "like", [None], session, {"index": [1, None], "value": "x", "liked": "x" * 30_000_000})
+    assert not huge["success"] and "thumbs up or a thumbs down" in huge["output"]["error"]
+    assert (feedback.read_text("utf-8").splitlines() if feedback.exists() else []) == before
+    results = [queue_call(server.url, "like", [None], session, {"index": [1, None], "value": "x", "liked": True})
+               for _ in range(31)]
+    assert all(r["success"] for r in results[:30])
+    assert not results[30]["success"] and "too many votes" in results[30]["output"]["error"]
+    lines = feedback.read_text("utf-8").splitlines()
+    assert len(lines) == 30 + len(before) and all(len(line) < 20_000 for line in lines)

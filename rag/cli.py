@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from rag import inputs
 from rag.config import DEFAULT_ARTICLES, Settings
 from rag.errors import QuestionError, RagError
 
@@ -21,7 +22,7 @@ log = logging.getLogger("rag")
 
 
 def _fail(message: str, code: int = 1) -> None:
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"error: {inputs.printable(message)}", err=True)
     sys.exit(code)
 
 
@@ -41,9 +42,18 @@ def handle_errors(fn):
             _fail("interrupted; the index is as it was before this run (run `rag ingest` again to finish)", 130)
         except ValueError as exc:  # bad option values that click could not see, e.g. env vars
             _fail(str(exc), 2)
+        except OSError as exc:  # the disk or a permission, not a bug: say which file
+            log.info("`rag %s` failed on a file", fn.__name__.rstrip("_"), exc_info=True)
+            where = f" {exc.filename}" if exc.filename else ""
+            _fail(f"cannot use{where}: {exc.strerror or exc}")
         except Exception as exc:
-            log.exception("unexpected error")
-            _fail(f"{exc.__class__.__name__}: {exc} (see the traceback above; please report it)")
+            from rag import logs
+
+            log.error("unexpected error in `rag %s`", fn.__name__.rstrip("_"), exc_info=True)
+            # One line: what failed and where the traceback is. The traceback itself would
+            # bury the message and tells a user nothing they can act on.
+            message = " ".join(str(exc).split())[:300]
+            _fail(f"unexpected {exc.__class__.__name__}: {message} ({logs.where()}; please report it)")
     return wrapper
 
 
@@ -122,8 +132,9 @@ def make_engine(index_dir=None, chroma_url=None, **overrides):
 @click.version_option(package_name="newsrag")
 def main(verbose: bool) -> None:
     """Ask questions about a collection of news articles; get answers with cited passages."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    from rag import logs
+
+    logs.setup(verbose)
 
 
 @main.command()
@@ -132,10 +143,12 @@ def main(verbose: bool) -> None:
 @chroma_option
 @embed_options
 @click.option("--prune", is_flag=True, help="Remove indexed articles whose files are gone.")
+@click.option("--repair", is_flag=True,
+              help="Check every passage against Chroma, not only the index files, and rebuild what is lost.")
 @click.option("--chunk-tokens", type=click.IntRange(16, 480), default=None, help="Passage size in cl100k tokens.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @handle_errors
-def ingest(paths, index_dir, chroma_url, prune, chunk_tokens, as_json):
+def ingest(paths, index_dir, chroma_url, prune, repair, chunk_tokens, as_json):
     """Add or update the articles under PATHS (default: data/articles)."""
     from tqdm import tqdm
 
@@ -152,21 +165,29 @@ def ingest(paths, index_dir, chroma_url, prune, chunk_tokens, as_json):
         bar.update(done - bar.n)  # update(), not n=, so that the rate shown is right
 
     try:
-        report = engine.ingest(list(paths) or [DEFAULT_ARTICLES], prune=prune, progress=progress)
+        report = engine.ingest(list(paths) or [DEFAULT_ARTICLES], prune=prune, progress=progress, repair=repair)
     finally:
         for bar in bars.values():
             bar.close()
+    for what in report.repaired:
+        click.echo(f"repaired: {what}", err=True)
     for path, reason in report.skipped:
         click.echo(f"skipped: {reason}" if path in reason or Path(path).name in reason else f"skipped {path}: {reason}",
                    err=True)
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False))
-        return
-    click.echo(
-        f"{report.articles} articles in the index; passages: {report.passages_added} added, "
-        f"{report.passages_unchanged} unchanged, {report.passages_removed} removed; "
-        f"{report.embedded} embedded, {report.embeddings_reused} reused; "
-        f"{len(report.skipped)} skipped; {report.seconds:.1f} s")
+    else:
+        click.echo(
+            f"{report.articles} articles in the index; passages: {report.passages_added} added, "
+            f"{report.passages_unchanged} unchanged, {report.passages_removed} removed; "
+            f"{report.embedded} embedded, {report.embeddings_reused} reused; "
+            f"{len(report.skipped)} skipped; {report.seconds:.1f} s")
+    # 0 for "nothing changed" (every file indexed as it is); 1 when files were refused and not
+    # one was taken: a script must not read "the file you gave was skipped" as a success.
+    took = (report.articles_added or report.articles_updated or report.files_unchanged
+            or report.articles_removed or getattr(report, "repaired", None))
+    if report.skipped and not took:
+        _fail(f"nothing was ingested: {len(report.skipped)} path(s) skipped (reasons above)")
 
 
 @main.command()
@@ -186,19 +207,28 @@ def ask(question, index_dir, chroma_url, top_k, retrieval, as_json, details, min
     engine = make_engine(index_dir, chroma_url, min_confidence=min_confidence, **llm_settings(**llm))
     engine.require_index()
     engine.llm  # start a local model now: a setup error stops here, before any question
-    questions = (line.strip() for line in sys.stdin) if question == "-" else iter([question])
     failed = 0
-    for q in questions:
-        if question == "-" and not q:
-            continue
+    for number, q in _questions(question):
         try:
-            result = engine.ask(q, top_k=top_k, mode=retrieval)
-        except QuestionError as exc:
+            if isinstance(q, QuestionError):
+                raise q
+            result = engine.ask(inputs.question_text(q), top_k=top_k, mode=retrieval)
+        except RagError as exc:
             if question != "-":
                 raise
+            # One bad line is one error line (a JSON object with --json); the batch goes on.
             failed += 1
-            click.echo(json.dumps({"question": q[:200], "error": str(exc)}, ensure_ascii=False) if as_json
-                       else f"error: {exc}", err=not as_json)
+            shown = q if isinstance(q, str) else getattr(exc, "line", "")
+            _line_error(shown, str(exc), as_json)
+            continue
+        except Exception as exc:
+            if question != "-":
+                raise
+            from rag import logs
+
+            failed += 1
+            log.error("question on line %d failed", number, exc_info=True)
+            _line_error(q, f"unexpected {exc.__class__.__name__} ({logs.where()})", as_json)
             continue
         if as_json:
             click.echo(json.dumps(result.to_json(details=details), ensure_ascii=False), nl=True)
@@ -208,6 +238,32 @@ def ask(question, index_dir, chroma_url, top_k, retrieval, as_json, details, min
     engine.close()
     if failed:
         sys.exit(1)
+
+
+def _questions(question: str):
+    """(line number, question) pairs; a line that is not UTF-8 comes as its QuestionError, so
+    that it is reported in its place and the lines after it are still answered."""
+    if question != "-":
+        yield 1, question
+        return
+    for number, raw in enumerate(sys.stdin.buffer, 1):
+        try:
+            text = inputs.decode_line(raw, number).strip()
+        except QuestionError as exc:
+            exc.line = raw.decode("utf-8", "replace").strip()  # what the user will recognise
+            yield number, exc
+            continue
+        if text:
+            yield number, text
+
+
+def _line_error(question: str, message: str, as_json: bool) -> None:
+    question = inputs.printable(question)[:200]
+    if as_json:
+        click.echo(json.dumps({"question": question, "error": message}, ensure_ascii=False))
+        sys.stdout.flush()
+    else:
+        click.echo(f"error: {message}" + (f" ({question[:60]})" if question else ""), err=True)
 
 
 def render_text(result) -> str:
@@ -364,7 +420,8 @@ def eval_(file, index_dir, chroma_url, retrieval, top_k, report_dir, baseline, t
         click.echo(json.dumps(ev.to_json(result, gate), ensure_ascii=False))
     else:
         click.echo(ev.render_table(result))
-        click.echo(f"\nreport: {paths['report']}  chart: {paths['chart']}  json: {paths['json']}")
+        chart = paths["chart"] or "not drawn (pip install 'newsrag[eval]' for it)"
+        click.echo(f"\nreport: {paths['report']}  chart: {chart}  json: {paths['json']}")
     if gate is not None:
         if gate["passed"]:
             click.echo(f"thresholds: all {len(limits)} met ({thresholds})", err=True)

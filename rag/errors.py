@@ -27,3 +27,8 @@ class IndexBusyError(RagError):
 
 class EmbeddingServiceError(RagError):
     """An embedding service (--embed-url) that cannot be reached or answers wrongly."""
+
+
+class PassagesMissingError(IndexBrokenError):
+    """Passages the manifest names are not in Chroma: another process changed the index under a
+    question (asked again on a fresh view), or Chroma lost them (`rag ingest` repairs it)."""

@@ -505,9 +505,18 @@ def render_table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_chart(result: dict[str, Any], path: Path) -> Path:
-    """Grouped bars of the per-category and per-language scores (Agg backend: no display)."""
-    import matplotlib
+CHART_MISSING = "chart not drawn: matplotlib is not installed (pip install 'newsrag[eval]' to get it)"
+
+
+def write_chart(result: dict[str, Any], path: Path) -> Path | None:
+    """Grouped bars of the per-category and per-language scores (Agg backend: no display).
+    None when matplotlib is missing: it is an extra (`eval`), and the plain install must still
+    write the rest of the report."""
+    try:
+        import matplotlib
+    except ImportError:
+        log.warning("%s", CHART_MISSING)
+        return None
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -641,11 +650,15 @@ def render_markdown(result: dict[str, Any], chart_name: str | None, gate: dict[s
 
 
 def write_report(result: dict[str, Any], out_dir: Path, gate: dict[str, Any] | None = None) -> dict[str, Path]:
-    """report.md, scores_by_category.png and results.json in `out_dir`."""
+    """report.md, scores_by_category.png (when matplotlib is installed; else "chart" is None)
+    and results.json in `out_dir`."""
     out_dir.mkdir(parents=True, exist_ok=True)
     chart = write_chart(result, out_dir / "scores_by_category.png")
     md = out_dir / "report.md"
-    md.write_text(render_markdown(result, chart.name, gate), "utf-8")
+    text = render_markdown(result, chart.name if chart else None, gate)
+    if chart is None:
+        text = text.replace("\n## Latency (ms)", f"\n_{CHART_MISSING}._\n\n## Latency (ms)", 1)
+    md.write_text(text, "utf-8")
     js = out_dir / "results.json"
     js.write_text(json.dumps(to_json(result, gate), ensure_ascii=False, indent=1), "utf-8")
     return {"report": md, "chart": chart, "json": js}

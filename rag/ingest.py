@@ -47,9 +47,11 @@ class IngestReport:
     passages_added: int = 0
     passages_unchanged: int = 0
     passages_removed: int = 0
+    files_unchanged: int = 0  # files given that are indexed as they are
     embedded: int = 0  # passages actually sent to the model
     embeddings_reused: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    repaired: list[str] = field(default_factory=list)  # what was found broken and rebuilt (rag.repair)
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
@@ -110,8 +112,10 @@ class Ingestor:
     model's name) spares loading the model just to compare it with the manifest's."""
 
     def __init__(self, settings: Settings, embed_model, collection, progress: Progress | None = None,
-                 model_name: str | None = None):
+                 model_name: str | None = None, repair: bool = False, reopen: Callable[[], Any] | None = None):
         self.settings = settings
+        self.repair = repair  # check every passage against Chroma, not only the files (rag.repair)
+        self._reopen = reopen  # a fresh collection after the store was moved aside
         self._embed = embed_model if isinstance(embed_model, Lazy) else Lazy(lambda: embed_model)
         self._collection = collection if isinstance(collection, Lazy) else Lazy(lambda: collection)
         self._model_name = model_name
@@ -130,15 +134,18 @@ class Ingestor:
         report = IngestReport()
         index_dir = self.settings.index_dir
         with store.ingest_lock(index_dir):
-            old = store.load_manifest(index_dir)
             sig = chunking_signature(self.settings)
             model_name = self._model_name or self.embed_model.model_name
+            files, skipped = find_article_files(paths)
+            old, bm25_bad, again = self._check(files, model_name, sig, report)
+            # Articles whose passages were lost are read again from their files, wherever they are.
+            given = {str(f.resolve()) for f in files}
+            files += [Path(p) for p in again if p not in given]
             reset = old is None or old.chunking != sig or old.embed_model != model_name
             articles: dict[str, dict[str, Any]] = {} if old is None else dict(old.articles)
             if reset and old is not None:
                 log.info("chunking or model changed: every article is re-chunked")
 
-            files, skipped = find_article_files(paths)
             report.skipped += [(str(p), why) for p, why in skipped]
             report.files_seen = len(files)
             by_path = {a["path"]: aid for aid, a in articles.items()}
@@ -149,28 +156,37 @@ class Ingestor:
                 resolved = str(path.resolve())
                 aid = by_path.get(resolved)
                 entry = articles.get(aid) if aid else None
+                # The size is checked before a byte is read: a 2 GB file must cost a stat, not 2 GB.
                 try:
+                    size = path.stat().st_size
+                    if size > self.settings.max_article_bytes:
+                        raise ArticleError(f"{path.name}: {size:,} bytes is over the "
+                                           f"{self.settings.max_article_bytes:,}-byte limit for one article")
                     data = path.read_bytes()
                 except OSError as exc:
-                    report.skipped.append((str(path), f"cannot read: {exc}"))
+                    report.skipped.append((str(path), f"cannot be read ({exc.strerror or exc}); skipped"))
+                    continue
+                except ArticleError as exc:
+                    log.info("%s", exc)  # reported to the caller in report.skipped
+                    report.skipped.append((str(path), str(exc)))
                     continue
                 if entry and not reset and entry["file_hash"] == hashlib.sha256(data).hexdigest():
                     report.passages_unchanged += len(entry["passages"])
+                    report.files_unchanged += 1
                     seen_ids.add(aid)
                     continue
                 try:
                     aid = aid or self._free_article_id(path, articles, seen_ids)
                     article = read_article(path, self.settings.max_article_bytes, article_id=aid)
                 except ArticleError as exc:
-                    log.warning("%s", exc)
+                    log.info("%s", exc)  # reported to the caller in report.skipped
                     report.skipped.append((str(path), str(exc)))
                     continue
                 seen_ids.add(aid)
                 todo.append((article, self._nodes(article, model_name)))
 
-            bm25_whole = bool(old and old.bm25 and (index_dir / old.bm25 / BM25_IDS).exists())
             changed = bool(todo or (prune and any(not Path(a["path"]).exists() for a in articles.values()))
-                           or old is None or reset or not bm25_whole)
+                           or old is None or reset or bm25_bad or report.repaired)
             if changed:
                 # Chroma is about to be written: until the commit and the clean-up below are
                 # done, a crash may leave orphans, which the next ingest must look for.
@@ -216,6 +232,100 @@ class Ingestor:
             report.articles = len(articles)
         report.seconds = time.perf_counter() - t0
         return report
+
+    def _check(self, files: list[Path], model_name: str, sig: dict[str, Any],
+               report: IngestReport) -> tuple[store.Manifest | None, bool, list[str]]:
+        """Check the index before trusting it, and repair what is derived (rag.repair).
+
+        Returns the manifest to start from, whether BM25 must be rebuilt, and the files of
+        articles whose passages were lost (to be read again). What was repaired is added to
+        report.repaired; articles that cannot be repaired (passages lost and file gone) are
+        dropped from the manifest and reported in report.skipped."""
+        from rag import repair
+        from rag.uploads import uploads_dir
+
+        index_dir = self.settings.index_dir
+        old, why = repair.read_manifest_or_none(index_dir)
+        lost_manifest = why is not None
+        if why:
+            report.repaired.append(why)
+        problem = None
+        if not self.settings.chroma_url:
+            problem = repair.chroma_problem(index_dir, len(old.live_ids()) if old else 0)
+        if problem and "passages the index names" in problem:
+            problem = None  # the store opens: the deep check below finds what to read again
+            deep_needed = True
+        else:
+            deep_needed = False
+        if problem and (old is not None or lost_manifest) and (index_dir / "chroma").exists():
+            kept = repair.move_aside(index_dir / "chroma")
+            report.repaired.append(f"{problem} (kept as {kept.name}); its vectors were rebuilt from the article files")
+            self._collection = Lazy(self._fresh_collection)
+        elif problem and old is not None:
+            report.repaired.append(f"{problem}; its vectors were rebuilt from the article files")
+        extra: list[str] = []
+        if lost_manifest:
+            uploads = uploads_dir(index_dir)
+            in_uploads = find_article_files([uploads])[0] if uploads.is_dir() else []
+            # uploads are part of the index: without a manifest, they are read again with the rest
+            extra = [str(p.resolve()) for p in in_uploads]
+            old = repair.manifest_from_chroma(self._open_or_replace(report), files + in_uploads, uploads,
+                                              model_name, sig)
+        if old is None:
+            return None, False, extra
+        bm25_bad = repair.bm25_problem(index_dir, old)
+        if not (self.repair or problem or bm25_bad or lost_manifest or deep_needed):
+            return old, False, extra
+        # The deep check: is every passage that the manifest names in Chroma?
+        missing = repair.missing_passages(self._open_or_replace(report), old.live_ids())
+        again: list[str] = []
+        if missing:
+            articles = dict(old.articles)
+            for aid, entry in old.articles.items():
+                if not missing.intersection(entry["passages"]):
+                    continue
+                path = Path(entry.get("path") or "")
+                if entry.get("path") and path.is_file():
+                    articles[aid] = {**entry, "file_hash": ""}  # read again: its hash cannot match
+                    again.append(str(path.resolve()))
+                else:
+                    del articles[aid]
+                    report.skipped.append((entry.get("source") or aid,
+                                           f"{aid}: its passages were lost and its file "
+                                           f"{entry.get('path') or entry.get('source')} is gone; removed from the index"))
+            old = store.Manifest(articles=articles, bm25=old.bm25, embed_model=old.embed_model,
+                                 chunking=old.chunking, collection=old.collection)
+            if not problem:
+                report.repaired.append(f"{len(missing)} passages were missing from Chroma; "
+                                       f"{len(again)} articles were read again from their files")
+        if bm25_bad and not missing and not problem and not lost_manifest:
+            report.repaired.append(f"{bm25_bad}; rebuilt from the stored passages")
+        return old, bool(bm25_bad or missing or problem or lost_manifest), again + extra
+
+    def _open_or_replace(self, report: IngestReport):
+        """The collection; a Chroma store that cannot even be opened is moved aside for a new one."""
+        from rag import repair
+        from rag.errors import IndexBrokenError
+
+        try:
+            return self.collection
+        except IndexBrokenError as exc:
+            if self.settings.chroma_url or not (self.settings.index_dir / "chroma").exists():
+                raise
+            log.info("%s", exc)
+            kept = repair.move_aside(self.settings.index_dir / "chroma")
+            report.repaired.append(f"its Chroma store could not be opened (kept as {kept.name}); "
+                                   "its vectors were rebuilt from the article files")
+            self._collection = Lazy(self._fresh_collection)
+            return self.collection
+
+    def _fresh_collection(self):
+        if self._reopen is not None:
+            return self._reopen()
+        store.detach_client(self.settings)
+        client = store.open_client(self.settings)
+        name = store.collection_name(self.settings, self._model_name or self.embed_model.model_name)
+        return client.get_or_create_collection(name, metadata={"hnsw:space": "cosine"})
 
     @staticmethod
     def _free_article_id(path: Path, articles: dict, taken: set[str]) -> str:
@@ -330,8 +440,10 @@ class Ingestor:
                 texts[pid] = lexical_text(title if title is not None else got["metadatas"][j]["title"], doc)
         missing = [pid for pid in ids if pid not in texts]
         if missing:
-            raise RuntimeError(f"{len(missing)} passages are missing from Chroma (e.g. {missing[0]}); "
-                               "the manifest was not changed, run `rag ingest` again")
+            from rag.errors import IndexBrokenError
+
+            raise IndexBrokenError(f"{len(missing)} passages are missing from Chroma (e.g. {missing[0]}); "
+                                   "the manifest was not changed; run `rag ingest --repair`")
         index = BM25Index.build(ids, [tokenize(texts[pid]) for pid in ids])
         folder = store.new_generation_dir(self.settings.index_dir)
         index.save(folder)

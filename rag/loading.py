@@ -6,9 +6,12 @@ so the two versions of one story are known to be one story.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,22 +57,74 @@ def article_id_for(path: Path) -> str:
 
 
 def find_article_files(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """Files to ingest under `paths`, and (path, reason) for what was skipped."""
+    """Files to ingest under `paths`, and (path, reason) for what was skipped.
+
+    Only regular files are returned: reading a FIFO blocks forever (while the ingest holds the
+    index lock) and a device never ends. Symbolic-link loops, broken links and folders that
+    cannot be listed are reported, not passed over in silence. Nothing here reads a file."""
     files: list[Path] = []
     skipped: list[tuple[Path, str]] = []
     for p in paths:
-        if not p.exists():
-            skipped.append((p, "no such file or folder"))
-        elif p.is_dir():
-            for f in sorted(p.rglob("*")):
-                if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts):
-                    (files.append(f) if f.suffix.lower() in SUFFIXES else
-                     skipped.append((f, f"not an article type (use {', '.join(sorted(SUFFIXES))})")))
-        elif p.suffix.lower() in SUFFIXES:
-            files.append(p)
+        why = _not_a_regular_file(p)
+        if why is None:
+            (files.append(p) if p.suffix.lower() in SUFFIXES else
+             skipped.append((p, f"not an article type (use {', '.join(sorted(SUFFIXES))})")))
+        elif why == "folder":
+            found, bad = _walk(p)
+            files += found
+            skipped += bad
         else:
-            skipped.append((p, f"not an article type (use {', '.join(sorted(SUFFIXES))})"))
+            skipped.append((p, why))
     return files, skipped
+
+
+def _not_a_regular_file(path: Path) -> str | None:
+    """None for a regular file (or a link to one), "folder" for a folder, else why it is skipped."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a symbolic link loop; skipped"
+        if exc.errno == errno.ENOENT:
+            return "a broken symbolic link; skipped" if os.path.islink(path) else "no such file or folder"
+        return f"cannot be read ({exc.strerror}); skipped"
+    if stat.S_ISDIR(st.st_mode):
+        return "folder"
+    if not stat.S_ISREG(st.st_mode):
+        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode)
+                else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "not a regular file")
+        return f"{kind}, not an article file; skipped"
+    return None
+
+
+def _walk(root: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
+    files: list[tuple[str, Path]] = []
+    skipped: list[tuple[Path, str]] = []
+
+    def unreadable(exc: OSError) -> None:
+        skipped.append((Path(exc.filename or root), f"folder cannot be read ({exc.strerror}); skipped"))
+
+    # Links to folders are not followed (a link back up would loop); links to files are.
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=False):
+        rel = Path(dirpath).relative_to(root)
+        if any(part.startswith(".") for part in rel.parts):
+            dirnames[:] = []
+            continue
+        dirnames.sort()
+        for name in filenames:
+            if name.startswith("."):
+                continue
+            f = Path(dirpath) / name
+            why = _not_a_regular_file(f)
+            if why == "folder":
+                skipped.append((f, "a link to a folder (not followed); skipped"))
+            elif why is not None:
+                skipped.append((f, why))
+            elif f.suffix.lower() in SUFFIXES:
+                files.append((str(f), f))
+            else:
+                skipped.append((f, f"not an article type (use {', '.join(sorted(SUFFIXES))})"))
+    return [f for _, f in sorted(files)], sorted(skipped, key=lambda x: str(x[0]))
 
 
 def decode(data: bytes, name: str) -> str:
@@ -88,6 +143,9 @@ def read_article(path: Path, max_bytes: int = DEFAULT_MAX_BYTES, article_id: str
     kind = SUFFIXES.get(path.suffix.lower())
     if kind is None:
         raise ArticleError(f"{path.name}: unsupported file type {path.suffix!r}; use .txt, .md or .html")
+    why = _not_a_regular_file(path)
+    if why is not None:
+        raise ArticleError(f"{path.name}: {'a folder, not a file' if why == 'folder' else why}")
     size = path.stat().st_size
     if size == 0:
         raise ArticleError(f"{path.name}: empty file; skipped")

@@ -6,11 +6,16 @@ Chinese question finds Chinese passages first and an English one English passage
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
+
+from rag.errors import PassagesMissingError
+
+log = logging.getLogger(__name__)
 
 
 class Mode(str, Enum):
@@ -113,7 +118,16 @@ class Retriever:
                 filters = MetadataFilters(filters=[MetadataFilter(key="article_id", value=list(articles),
                                                                   operator=FilterOperator.IN)])
             retriever = self._index.as_retriever(similarity_top_k=n, filters=filters)
-            for r in retriever.retrieve(QueryBundle(query_str=query, embedding=emb)):
+            try:
+                found = retriever.retrieve(QueryBundle(query_str=query, embedding=emb))
+            except Exception as exc:
+                # Chroma fails this way when its vectors and its records disagree ("Error finding
+                # id"): another process wrote the folder, or the store lost records.
+                log.warning("vector search failed", exc_info=True)
+                raise PassagesMissingError(
+                    f"the vector store of the index does not match its records ({exc.__class__.__name__}); "
+                    "run `rag ingest` to repair the index") from exc
+            for r in found:
                 pid = r.node.node_id
                 if pid not in self.live:
                     continue  # an orphan of an interrupted ingest
@@ -136,6 +150,7 @@ class Retriever:
                 else:
                     hits[pid] = Hit(pid, "", {}, bm25=score)
             self._fill(hits)
+            lexical_ids = [pid for pid in lexical_ids if pid in hits]
             timings["bm25"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
         same = {pid for pid, h in hits.items() if h.lang == lang}
@@ -157,6 +172,10 @@ class Retriever:
         got = self.collection.get(ids=missing, include=["documents", "metadatas"])
         for pid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"]):
             hits[pid].text, hits[pid].meta = doc, dict(meta)
-        for pid in missing:
-            if not hits[pid].meta:
-                del hits[pid]
+        gone = [pid for pid in missing if not hits[pid].meta]
+        for pid in gone:
+            del hits[pid]
+        if gone:
+            raise PassagesMissingError(
+                f"{len(gone)} passage(s) of the index are missing from its Chroma store (e.g. {gone[0]}); "
+                "run `rag ingest` to repair the index")

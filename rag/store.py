@@ -63,12 +63,79 @@ def open_client(settings: Settings):
                 "start it with `chroma run --path DIR --port PORT` or unset RAG_CHROMA_URL") from exc
         return client
     settings.index_dir.mkdir(parents=True, exist_ok=True)
+    if (settings.index_dir / MANIFEST).exists() and (settings.index_dir / "chroma").exists():
+        from rag.repair import chroma_file_problem
+
+        # Opening a missing or emptied database would create a new, empty one and answer from
+        # nothing: refuse, and say how to repair (the ingest moves the damaged folder aside,
+        # and then opens a new one here).
+        problem = chroma_file_problem(settings.index_dir)
+        if problem:
+            raise IndexBrokenError(f"the index at {settings.index_dir} is damaged: {problem}; "
+                                   f"run `rag ingest --index-dir {settings.index_dir}` to repair it")
     try:
         return chromadb.PersistentClient(path=str(settings.index_dir / "chroma"), settings=chroma_settings)
     except Exception as exc:
         raise IndexBrokenError(
-            f"the index at {settings.index_dir} cannot be opened ({exc}); "
-            f"delete {settings.index_dir} and run `rag ingest` to rebuild it") from exc
+            f"the index at {settings.index_dir} cannot be opened ({exc.__class__.__name__}); "
+            f"run `rag ingest --index-dir {settings.index_dir}` to repair it") from exc
+
+
+def detach_client(settings: Settings):
+    """Make the next `open_client` of this index read the disk afresh, and return the chromadb
+    System it replaces (for `retire`), or None.
+
+    chromadb keeps one System per folder per process, and that System keeps the vector index
+    (HNSW) it loaded in memory: after another process (a `rag ingest`) wrote the folder, this
+    process's queries would still search the old vectors, and miss the new passages or name
+    deleted ones ("Error finding id"). Clients already handed out keep working on the old
+    System until it is retired."""
+    if settings.chroma_url:
+        return None  # a server has one copy of the index: nothing is cached here
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    path = str(settings.index_dir / "chroma")
+    system = SharedSystemClient._identifier_to_system.pop(path, None)
+    SharedSystemClient._identifier_to_refcount.pop(path, None)
+    return system
+
+
+def retire(system) -> None:
+    """Stop a System that `detach_client` replaced, once nothing reads through it any more."""
+    if system is None:
+        return
+    try:
+        system.stop()
+    except Exception:  # it is being dropped anyway; a failure to stop must not fail a question
+        log.warning("could not stop a replaced Chroma client", exc_info=True)
+
+
+@contextlib.contextmanager
+def no_writer(index_dir: Path, wait: float = 5.0) -> Iterator[bool]:
+    """Yields True while no ingest holds the index (a shared lock on the ingest lock file, held
+    for the duration), or False when one still does after `wait` seconds: the caller then keeps
+    what it has rather than read an index that is being written."""
+    path = index_dir / LOCK
+    try:
+        fh = open(path, "a")
+    except OSError:  # no lock file (no index yet) or a read-only folder: nobody writes it
+        yield True
+        return
+    with fh:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    yield False
+                    return
+                time.sleep(0.05)
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 @dataclass
@@ -99,7 +166,8 @@ def load_manifest(index_dir: Path) -> Manifest | None:
                         chunking=data.get("chunking"), collection=data.get("collection"))
     except (ValueError, KeyError, TypeError) as exc:
         raise IndexBrokenError(
-            f"{path} is unreadable ({exc}); delete {index_dir} and run `rag ingest` to rebuild the index") from exc
+            f"{path} is unreadable ({exc}); run `rag ingest --index-dir {index_dir}` to repair the index "
+            "(uploads and feedback are kept)") from exc
 
 
 def require_manifest(index_dir: Path) -> Manifest:
@@ -133,11 +201,18 @@ def save_manifest(index_dir: Path, manifest: Manifest) -> None:
 def ingest_lock(index_dir: Path) -> Iterator[None]:
     """One writer at a time: Chroma's embedded store is not safe across processes."""
     index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / LOCK, "w") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise IndexBusyError(f"another ingest is writing {index_dir}; wait for it to finish") from exc
+    with open(index_dir / LOCK, "a") as fh:
+        # A reader (Engine reloading after another process's ingest) holds the lock shared for
+        # a few milliseconds: wait that long rather than report a busy index.
+        deadline = time.monotonic() + 2.0
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError as exc:
+                if time.monotonic() >= deadline:
+                    raise IndexBusyError(f"another ingest is writing {index_dir}; wait for it to finish") from exc
+                time.sleep(0.05)
         try:
             yield
         finally:

@@ -28,8 +28,14 @@ UPLOADS = "uploads"
 @dataclass
 class Accepted:
     path: Path  # where the file now lives, inside the uploads folder
-    created: bool  # False when it replaced a file of the same name
-    previous: bytes | None  # the replaced file's bytes, to put back if the ingest rejects it
+    created: bool  # False when the same bytes were there already
+    previous: bytes | None  # kept for callers of undo(); uploads no longer replace files
+    requested: str = ""  # the (cleaned) name the client asked for
+
+    @property
+    def renamed(self) -> bool:
+        """Stored under another name, because an article of the requested name exists."""
+        return bool(self.requested) and self.path.name != self.requested
 
 
 def uploads_dir(index_dir: Path) -> Path:
@@ -48,7 +54,8 @@ def accept(src: Path, orig_name: str, index_dir: Path, max_bytes: int) -> Accept
     """Check one uploaded file and copy it into the uploads folder.
 
     Raises ArticleError (one-line reason) for a wrong type, an empty, oversized or binary
-    file, or one with no article text; nothing is written then. Messages name the file by
+    file, or one with no article text; nothing is written then. A file whose name is taken by
+    another article is stored under a new name (`Accepted.renamed`), never over it. Messages name the file by
     its cleaned name, never by the raw one the client sent.
     """
     name = safe_name(orig_name or src.name)
@@ -74,14 +81,28 @@ def accept(src: Path, orig_name: str, index_dir: Path, max_bytes: int) -> Accept
 
     folder = uploads_dir(index_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / name
-    previous = target.read_bytes() if target.exists() else None
-    if previous is not None and hashlib.sha256(previous).digest() == _sha(src):
-        return Accepted(target, created=False, previous=None)  # same bytes: the ingest will skip it
-    tmp_target = folder / f".{name}.part"
+    digest = _sha(src)
+    # An article of the same name is never replaced in silence: the same bytes are the same
+    # article (nothing to do); other bytes are stored beside it as name-2.txt, name-3.txt, ...
+    stem, suffix = os.path.splitext(name)
+    for n in range(1, 1000):
+        target = folder / (name if n == 1 else f"{stem}-{n}{suffix}")
+        if not target.exists():
+            break
+        if _sha(target) == digest:
+            return Accepted(target, created=False, previous=None, requested=name)
+    else:
+        raise ArticleError(f"{name}: too many uploads of this name; rename the file")
+    tmp_target = folder / f".{target.name}.part"
     shutil.copyfile(src, tmp_target)
-    os.replace(tmp_target, target)
-    return Accepted(target, created=previous is None, previous=previous)
+    try:
+        # link, not rename: it fails instead of replacing a file that appeared meanwhile
+        os.link(tmp_target, target)
+    except FileExistsError:
+        raise ArticleError(f"{name}: another upload of this name arrived at the same time; try again") from None
+    finally:
+        tmp_target.unlink(missing_ok=True)
+    return Accepted(target, created=True, previous=None, requested=name)
 
 
 def undo(accepted: Accepted) -> None:

@@ -23,7 +23,7 @@ from typing import Any, Iterator
 
 import gradio as gr
 
-from rag import feedback, uploads
+from rag import feedback, inputs, uploads
 from rag.citations import MARKER_RE
 from rag.config import DEFAULT_ARTICLES, DEFAULT_INDEX_DIR, Settings
 from rag.generative import Draft
@@ -258,12 +258,16 @@ class ChatApp:
         self.engine = engine
         self.settings = settings or engine.settings
         self.stream_delay = stream_delay
+        self._votes = feedback.RateLimit(getattr(self.settings, "votes_per_minute", 30), 60.0)
+        self._worker = None
+        self._worker_lock = threading.Lock()
 
     # chat ---------------------------------------------------------------------------------
     def chat(self, message: str, turns: list[dict[str, Any]] | None, top_k: float, show_scores: bool) -> Iterator:
         turns = list(turns or [])
         try:
-            question = self.engine.validate_question(message)
+            question = self.engine.validate_question(inputs.question_text(message))
+            top_k = inputs.top_k(top_k, MAX_TOP_K) or min(MAX_TOP_K, self.settings.top_k)
         except QuestionError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
         history = [t["question"] for t in turns if t.get("result") is not None]
@@ -305,18 +309,34 @@ class ChatApp:
         turn["upto"] = None
         yield chat_messages(turns, show_scores), turns, ""
 
-    def like(self, turns: list[dict[str, Any]] | None, data: gr.LikeData) -> None:
+    def like(self, turns: list[dict[str, Any]] | None, data: gr.LikeData, request: gr.Request = None) -> None:
+        # Everything in `data` comes from the client, which need not be our page: only a
+        # boolean is a vote, and one client may vote only so often (rag.feedback has the limits).
+        liked = data.liked
+        if liked is None:
+            return  # a vote taken back: nothing to record
+        if liked is not True and liked is not False:
+            log.warning("refused a vote that is not a thumb (%s, %d characters)", type(liked).__name__,
+                        len(str(liked)) if isinstance(liked, (str, bytes)) else -1)
+            raise gr.Error("a vote is a thumbs up or a thumbs down", print_exception=False)
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+        if not isinstance(index, int) or isinstance(index, bool):
+            raise gr.Error("that message cannot be voted on", print_exception=False)
         turns = turns or []
         turn = turns[index // 2] if 0 <= index // 2 < len(turns) else None
         if turn is None or turn.get("result") is None:
             return
-        vote = {True: "up", False: "down", None: "cleared"}.get(data.liked, str(data.liked))
+        if not self._votes.allow(_client_key(request)):
+            raise gr.Error("too many votes from your address; wait a minute", print_exception=False)
         try:
-            feedback.record(self.settings.index_dir, turn["result"], vote, top_k=turn.get("top_k"))
+            feedback.record(self.settings.index_dir, turn["result"], "up" if liked else "down",
+                            max_bytes=self.settings.feedback_max_bytes, keep=self.settings.feedback_keep,
+                            top_k=turn.get("top_k"))
+        except RagError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
         except OSError as exc:
             log.exception("cannot write feedback")
-            raise gr.Error(f"your vote could not be saved ({exc})") from None
+            raise gr.Error(f"your vote could not be saved ({exc.strerror or exc})") from None
         gr.Info("Thanks, your vote was saved.")
 
     # API ----------------------------------------------------------------------------------
@@ -325,11 +345,14 @@ class ChatApp:
         default). Returns the JSON of `rag ask --json`: question, answer (with [n] markers),
         answered, citations, timings_ms."""
         try:
-            return self.engine.ask(question, top_k=int(top_k) if top_k else None).to_json()
+            # Checked here, not left to int() and the encoders: a bad value is a usage message.
+            question = inputs.question_text(question)
+            k = inputs.top_k(top_k, MAX_TOP_K)
+            return self.engine.ask(question, top_k=k).to_json()
         except RagError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
         except Exception as exc:
-            log.exception("answering %r failed", question)
+            log.exception("answering %r failed", inputs.printable(str(question))[:300])
             raise gr.Error(f"internal error ({exc.__class__.__name__}); the server log has the details") from None
 
     # articles -----------------------------------------------------------------------------
@@ -343,7 +366,8 @@ class ChatApp:
                 progress((done, total), desc=f"{src.name}: {stage}")
 
         try:
-            report = self.engine.ingest([accepted.path], progress=on_progress)
+            report = self._in_background(lambda: self.engine.ingest(
+                [accepted.path], progress=on_progress, embed_batch=getattr(self.settings, "upload_embed_batch", None)))
         except BaseException:
             uploads.undo(accepted)
             raise
@@ -352,7 +376,32 @@ class ChatApp:
             raise ArticleError(report.skipped[0][1])
         summary = report.to_json()
         summary["file"] = accepted.path.name
+        if accepted.renamed:
+            summary["renamed_from"] = accepted.requested
         return summary
+
+    def _in_background(self, work):
+        """Run an ingest in the upload worker: one thread, at a lower CPU priority, whose
+        embedding calls yield to the questions' (rag.embedding.background). The caller (a
+        Gradio worker) waits for it; uploads queue there one at a time."""
+        import contextvars
+
+        with self._worker_lock:
+            if self._worker is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._worker = ThreadPoolExecutor(1, thread_name_prefix="upload-ingest",
+                                                  initializer=_lower_priority,
+                                                  initargs=(getattr(self.settings, "upload_nice", 10),))
+        ctx = contextvars.copy_context()  # Gradio's progress bar finds its event through it
+
+        def run():
+            from rag.embedding import background
+
+            with background():
+                return work()
+
+        return self._worker.submit(ctx.run, run).result()
 
     def upload_api(self, file: str | None, progress=gr.Progress()) -> dict:
         if not file:
@@ -386,6 +435,9 @@ class ChatApp:
                 what = f'{verb}: {s["passages_added"]} new passages, ready for questions'
             else:
                 what = "already in the index, unchanged"
+            if s.get("renamed_from"):
+                what += (f' (an article named {esc(s["renamed_from"])} is already in the index, so this one '
+                         f'was stored as {esc(s["file"])}; delete the old file to replace it)')
             lines.append(f'<li class="rag-upload-ok">✓ {esc(s["file"])}: {what}</li>')
         rows, stats = self.articles_view()
         return f"<ul>{''.join(lines)}</ul>", rows, stats, None
@@ -479,6 +531,24 @@ def build_app(engine, settings: Settings | None = None, *, stream_delay: float =
     return demo
 
 
+def _lower_priority(nice: int) -> None:
+    """Lower this thread's CPU priority (Linux: niceness is per thread, and the embedding
+    model's OpenMP threads started from it inherit it)."""
+    import os
+
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+    except (AttributeError, OSError) as exc:  # not Linux, or not allowed: run at normal priority
+        log.info("cannot lower the upload thread's priority (%s)", exc)
+
+
+def _client_key(request) -> str:
+    """Who a call comes from, for rate limits: the peer address (a session id is the client's
+    to choose, so it would not limit anyone)."""
+    client = getattr(request, "client", None)
+    return str(getattr(client, "host", None) or "unknown")
+
+
 def _example_text(evt: gr.SelectData) -> str:
     return evt.value["text"] if isinstance(evt.value, dict) else str(evt.value)
 
@@ -486,8 +556,12 @@ def _example_text(evt: gr.SelectData) -> str:
 def launch(demo: gr.Blocks, settings: Settings, host: str = DEFAULT_HOST, port: int | None = DEFAULT_PORT,
            auth: tuple[str, str] | None = None, block: bool = False) -> str:
     """Start the server; returns its URL. With block=True, serves until interrupted."""
+    checker = None
+    if auth:
+        checker = login_checker(auth[0], auth[1], getattr(settings, "login_failures", 5),
+                                getattr(settings, "login_lockout", 30.0))
     _, url, _ = demo.launch(
-        server_name=host, server_port=port, auth=auth, prevent_thread_lock=True, quiet=True,
+        server_name=host, server_port=port, auth=checker, prevent_thread_lock=True, quiet=True,
         css=CSS, ssr_mode=False, share=False, inbrowser=False,
         max_file_size=settings.max_article_bytes,
         auth_message="This instance is shared: sign in with the user name and password you were given." if auth else None,
@@ -495,6 +569,59 @@ def launch(demo: gr.Blocks, settings: Settings, host: str = DEFAULT_HOST, port: 
     if block:
         demo.block_thread()
     return url
+
+
+def login_checker(user: str, password: str, failures: int = 5, lockout: float = 30.0, max_lockout: float = 900.0):
+    """Gradio's `auth` callable for one user, throttled: each failure delays the reply a little
+    (without blocking the server: it is awaited), and after `failures` failures for a user
+    name that name is locked for `lockout` seconds, doubled by each further failure. A locked
+    name is refused without looking at the password, so guessing gets nowhere while it lasts.
+    All names together get 4 times the allowance, so trying many names does not bypass it.
+
+    It must be a plain `async def` function: Gradio awaits it only when
+    inspect.iscoroutinefunction says so, and a truthy un-awaited coroutine would let anyone in."""
+    import asyncio
+    import hmac
+
+    state: dict[str, list[float]] = {}  # key -> [failures, locked until (monotonic)]
+    lock = threading.Lock()
+    everyone = "\x00all"
+
+    def locked(key: str, now: float) -> bool:
+        return state.get(key, [0, 0.0])[1] > now
+
+    def fail(key: str, allowed: int, now: float) -> None:
+        n, until = state.get(key, [0, 0.0])
+        n += 1
+        if n >= allowed:
+            until = now + min(max_lockout, lockout * 2 ** (n - allowed))
+        state[key] = [n, until]
+        if len(state) > 10_000:  # bounded: forget the oldest names
+            state.pop(next(k for k in state if k != everyone))
+
+    async def check(username: str, pw: str) -> bool:
+        now = time.monotonic()
+        key = (username or "")[:200]
+        with lock:
+            refused = locked(key, now) or locked(everyone, now)
+        if refused:
+            log.warning("login refused: %r is locked after repeated failures", key[:60])
+            await asyncio.sleep(0.5)
+            return False
+        ok = hmac.compare_digest(key.encode(), user.encode()) & hmac.compare_digest(
+            (pw or "").encode(), password.encode())
+        with lock:
+            if ok:
+                state.pop(key, None)
+                return True
+            fail(key, failures, now)
+            fail(everyone, 4 * failures, now)
+            n = state[key][0]
+        log.warning("failed login for %r (%d in a row)", key[:60], n)
+        await asyncio.sleep(min(2.0, 0.2 * n))
+        return False
+
+    return check
 
 
 def parse_auth(value: str | None) -> tuple[str, str] | None:

@@ -189,9 +189,12 @@ def test_accepted_upload_can_be_undone(tmp_path):
     src2 = tmp_path / "x2.txt"
     src2.write_text("A Title\n\nAn updated text about the summit.\n")
     acc2 = uploads.accept(src2, "x.txt", index, 10_000)
-    assert not acc2.created and acc2.previous == src.read_bytes()
+    # issue 11, case 10: another article of the same name is stored beside it, never over it
+    assert acc2.created and acc2.renamed and acc2.path.name == "x-2.txt"
     uploads.undo(acc2)
-    assert acc.path.read_bytes() == src.read_bytes()
+    assert not acc2.path.exists() and acc.path.read_bytes() == src.read_bytes()
+    again = uploads.accept(src, "x.txt", index, 10_000)
+    assert not again.created and again.path == acc.path  # the same bytes: nothing to do
 
 
 def test_auth_parsing():

@@ -1,0 +1,59 @@
+"""Checks on what a user or a program sends (the CLI's arguments and stdin, the app's /ask):
+anything malformed becomes a QuestionError with a usage message, never a crash deeper down.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rag.errors import QuestionError
+
+# Lone surrogates cannot be encoded (tokenizer, Chroma, the JSON reply all fail on them);
+# they arrive from invalid UTF-8 read with surrogateescape, or from a client's JSON "\udcff".
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# C0/C1 control characters other than tab and newline: invisible, and they break a one-line log.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def question_text(value: Any) -> str:
+    """The question as text fit for the engine (its own length and emptiness checks follow)."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise QuestionError(f"the question must be text, not {type(value).__name__}")
+    if _SURROGATE.search(value):
+        raise QuestionError("the question is not valid Unicode text (it holds undecodable bytes); "
+                            "send it as UTF-8")
+    return _CONTROL.sub(" ", value)
+
+
+def top_k(value: Any, maximum: int = 50) -> int | None:
+    """A passage count from a client: None (or 0, or "") for the default, else 1..maximum."""
+    if value is None or value == "" or value == 0:
+        return None
+    if isinstance(value, bool):
+        raise QuestionError(f"top_k must be a whole number from 1 to {maximum}, not {value!r}")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str) and value.strip().lstrip("+").isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int):
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        raise QuestionError(f"top_k must be a whole number from 1 to {maximum}, not {shown}")
+    if not 1 <= value <= maximum:
+        raise QuestionError(f"top_k must be a whole number from 1 to {maximum}, not {value}")
+    return value
+
+
+def decode_line(raw: bytes, number: int) -> str:
+    """One line of `rag ask -`'s stdin as text; QuestionError naming the line when it is not UTF-8."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise QuestionError(f"line {number} is not valid UTF-8 text (byte {exc.start + 1}); skipped") from None
+
+
+def printable(text: str) -> str:
+    """`text` safe to print or put in JSON: undecodable bytes shown as U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text or "")

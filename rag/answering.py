@@ -14,7 +14,7 @@ from typing import Callable
 
 from rag import reader
 from rag.citations import Citation, CitationList
-from rag.questions import PARTICIPATION, ZH_PARTICIPATION, Kind, Question
+from rag.questions import PARTICIPATION, ZH_PARTICIPATION, Kind, Question, about
 from rag.reader import DATES, FIGURE, Candidate, Lexicon
 from rag.retrieval import Hit
 from rag.tokenization import tokenize
@@ -22,6 +22,10 @@ from rag.tokenization import tokenize
 # Sentences kept beside the best one must be at least this probable relative to it.
 RELATIVE_KEEP = {"gather": 0.05, "single": 0.3}
 MAX_SENTENCES = {"gather": 8, "single": 2}
+GATHER_COVERAGE = 0.5
+# Questions answered by a value of their kind: a date or a figure in a sentence about something
+# else is no answer, so their coverage floor is learnt on its own.
+TYPED = (Kind.WHEN, Kind.QUANTITY)
 # A second sentence is added to a single answer only while the answer stays short.
 SINGLE_MAX_CHARS = 170
 CLOSEST = 3
@@ -98,7 +102,7 @@ def select(q: Question, candidates: list[Candidate], article_groups: list[set[st
         for c in pool[1:]:
             if len(picked) >= MAX_SENTENCES[mode]:
                 break
-            if c.score < RELATIVE_KEEP[mode] * best.score:
+            if c.score < RELATIVE_KEEP[mode] * best.score and not (mode == "gather" and _as_good(c, best)):
                 continue
             if mode == "gather" and (not _cue(q, c) or c.hit.article_id != best.hit.article_id):
                 continue  # all the people of *that* event, not of another one
@@ -142,6 +146,14 @@ def intersection(q: Question, candidates: list[Candidate], groups: list[set[str]
     else:
         text = f"Named at each of them: {', '.join(parts[:-1])}{' and ' if len(parts) > 1 else ''}{parts[-1]}."
     return Answer(text=text, answered=True, citations=cites.items(), sentences=sentences)
+
+
+def _as_good(c: Candidate, best: Candidate) -> bool:
+    """For a list of everyone who took part: a sentence that covers the question about as well
+    as the best one does. The reader's probabilities pick one best sentence (they sum to one
+    over the candidates), so the others of a list are judged by coverage."""
+    mine, top = c.features.get("cov_ctx"), best.features.get("cov_ctx")
+    return mine is not None and top is not None and mine >= GATHER_COVERAGE * top
 
 
 def compose(q: Question, chosen: list[Candidate]) -> Answer:
@@ -197,6 +209,10 @@ def missing_phrase(q: Question, texts: list[str], lexicon: Lexicon) -> str | Non
     for t in texts:
         raw = tokenize(t, bigrams_only=True)
         have |= set(raw) | set(canonical(raw))
+    topic = about(q.text)
+    wanted = set(tokenize(topic, bigrams_only=True)) if topic else set()
+    if wanted and not any(wanted <= set(tokenize(t, bigrams_only=True)) for t in texts):
+        return topic  # what the question says it is about, as written: no text holds all of it
     runs: list[list[tuple[str, float]]] = [[]]
     for m in _WORD.finditer(strip_question_words(q.text)):
         word = m.group(0)
@@ -300,18 +316,28 @@ def answer(q: Question, hits: list[Hit], lexicon: Lexicon, model: "reader.Reader
         confidence = model.score(q, candidates, lexicon)
         candidates.sort(key=lambda c: (-c.p, c.rank, c.span[0]))
     # A "how many / when" question is answered by a figure / a date, not by a sentence on the topic.
-    if q.intersect and article_groups and len(article_groups) > 1:
+    topic = about(q.text)
+    if topic:
+        # "What did X say about Y": when no passage of the evidence holds all the words of Y,
+        # whatever X said there, it was not about Y (like an anchor that no article holds).
+        wanted = set(tokenize(topic, bigrams_only=True))
+        if wanted and not any(wanted <= set(tokenize(h.meta.get("title", "") + "\n" + h.text, bigrams_only=True))
+                              for h in hits):
+            return abstain(q, hits, what=_quote(topic, q), confidence=0.0,
+                           reason=f"not in the evidence: {topic}")
+    if q.intersect and q.kind == Kind.WHO and article_groups and len(article_groups) > 1:
         # What the events share is found by comparing their evidence, not read off one sentence.
         both = intersection(q, candidates, article_groups)
         if both is not None:
             both.confidence = confidence
             return both
-    best_topic = max((c.features.get("cov_topic", 1.0) for c in candidates), default=0.0)
-    if best_topic < model.coverage_floor:
+    best_topic = max((c.features.get("cov_ctx", 1.0) for c in candidates[:1]), default=0.0)
+    floor = model.coverage_floor_typed if q.kind in TYPED else model.coverage_floor
+    if best_topic < floor:
         # Like an anchor no article holds: no sentence is about what the question asks.
         what = missing_phrase(q, [h.meta.get("title", "") + "\n" + h.text for h in hits], lexicon)
         return abstain(q, hits, what=_quote(what, q) if what else None, confidence=0.0,
-                       reason=f"no sentence covers the question's topic ({best_topic:.2f} < {model.coverage_floor:.2f})"
+                       reason=f"the best sentence covers too little of the question ({best_topic:.2f} < {floor:.2f})"
                               + (f"; not in the evidence: {what}" if what else ""))
     if q.kind == Kind.QUANTITY:
         candidates = [c for c in candidates if states_figure(q.text, c.text)]

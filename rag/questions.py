@@ -121,6 +121,23 @@ def canonical(tokens):
     return [SYNONYMS.get(t, t) for t in tokens]
 
 
+# "What did X say / call / according to X": X is the speaker, not what the answer is about.
+ATTRIBUTION = re.compile(r"\b(say|said|says|call|called|describe[sd]?|according to|stress(ed)?|propose[sd]?|"
+                         r"point(ed)? out|urge[sd]?|hope[sd]?|want(ed)?|cite[sd]?|mention(ed)?|speech)\b|说|讲话|指出|表示|提出", re.I)
+
+# What an attribution question is about: "what did X say about Y", "X对Y说了什么", "X关于Y".
+_ABOUT_EN = re.compile(r"\b(?:about|regarding|concerning|on the (?:topic|subject|issue) of)\s+(?:the\s+|a\s+|an\s+)?([^?.,;]+)", re.I)
+_ABOUT_ZH = re.compile(r"(?:对|关于|就)([\u4e00-\u9fff]{2,12}?)(?:说|讲|表示|发表|谈|的(?:讲话|看法|表态)|有什么|问题)")
+
+
+def about(text: str) -> str | None:
+    """The topic an attribution question asks about, as written ("artificial intelligence")."""
+    if not ATTRIBUTION.search(text):
+        return None
+    m = _ABOUT_EN.search(text) or _ABOUT_ZH.search(text)
+    return m.group(1).strip() if m else None
+
+
 # Words that ask what several events have in common ("who attended both meetings").
 _INTERSECTION_RE = re.compile(r"\b(both|each of|in common|every one of)\b|两次都|都参加|都出席|均出席|均参加|共同参加", re.I)
 

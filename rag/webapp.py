@@ -350,18 +350,16 @@ class ChatApp:
             return 0.0
 
     # API ----------------------------------------------------------------------------------
-    def ask_api(self, question: str, top_k: int = 0, min_confidence: float = -1) -> dict:
+    def ask_api(self, question: str, top_k: int = 0) -> dict:
         """Answer a question about the articles (top_k: passages to retrieve, 0 for the server's
-        default; min_confidence: abstain below this reader confidence, -1 for the server's).
-        Returns the JSON of `rag ask --json`: question, answer (with [n] markers), answered,
-        confidence, citations, timings_ms."""
+        default). Returns the JSON of `rag ask --json`: question, answer (with [n] markers),
+        answered, confidence, citations, timings_ms. The server's minimum confidence applies
+        (`rag serve --min-confidence`)."""
         try:
             # Checked here, not left to int() and the encoders: a bad value is a usage message.
             question = inputs.question_text(question)
             k = inputs.top_k(top_k, MAX_TOP_K)
-            floor = _confidence_setting(min_confidence)
-            extra = {"min_confidence": floor} if floor is not None else {}
-            return self.engine.ask(question, top_k=k, **extra).to_json()
+            return self.engine.ask(question, top_k=k).to_json()
         except RagError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
         except Exception as exc:

@@ -6,6 +6,7 @@ Waits are locator waits on what the user would see; `networkidle` never settles 
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -82,6 +83,10 @@ def test_answer_cites_and_links_its_passages_then_follow_up(page, app_server):
     text = answer.locator(".rag-answer-text")
     for name in ["Yuan Jiajun", "Wang Xiaohui", "Huang Qiang", "Hu Henghua"]:
         expect(text).to_contain_text(name)
+    # the reader's confidence is shown with the answer, as a percentage
+    expect(answer.locator(".rag-confidence")).to_contain_text("%")
+    shown = re.search(r"(\d+)%", answer.locator(".rag-confidence").inner_text())
+    assert shown and 0 <= int(shown.group(1)) <= 100
     marker = text.locator("a.rag-marker", has_text="[1]").first
     expect(marker).to_be_visible()
     target = marker.get_attribute("href")
@@ -118,6 +123,7 @@ def test_abstention_is_marked_and_shows_the_closest_passages(page):
     expect(answer.locator(".rag-badge")).to_have_text("No answer in the articles")
     expect(answer.locator(".rag-sources summary")).to_contain_text("Closest passages")
     assert answer.locator(".rag-cite").count() >= 1
+    expect(answer.locator(".rag-confidence")).to_have_count(0)  # an abstention carries the badge instead
 
 
 def test_huge_question_gets_a_clear_message(page):
@@ -166,3 +172,10 @@ def test_uploaded_article_with_markup_stays_inert(page, app_server, tmp_path):
     time.sleep(0.5)  # give any injected handler the chance to run
     assert page.evaluate("typeof window.__xss") == "undefined"
     page.screenshot(path=str(OUTPUT_DIR / "xss.png"))
+
+
+def test_a_topic_the_articles_lack_is_named_in_the_abstention(page, app_server):
+    """Issue 9's own example: the person is in the articles, the topic is not."""
+    answer = ask(page, "What did Yuan Jiajun say about artificial intelligence?")
+    expect(answer.locator(".rag-badge")).to_have_text("No answer in the articles")
+    expect(answer.locator(".rag-answer-text")).to_contain_text("artificial intelligence")

@@ -201,7 +201,7 @@ def candidates(q: Question, hits: Sequence[Hit], lexicon: Lexicon, qvec: np.ndar
         for t in set(canonical(tokenize(" ".join(q.names), bigrams_only=True))) & set(ctx_w):
             ctx_w[t] *= 0.5
     ctx_total = sum(ctx_w.values())
-    part_terms = {t for t in ctx_w if t in PARTICIPATION}
+    part_terms = {t for t in ctx_w if t in PARTICIPATION or t in ZH_PARTICIPATION}
     pairs = {(a, b) for a, b in zip(q.terms, q.terms[1:])}
     n_terms = len(weights)
     out: dict[tuple[str, int], Candidate] = {}

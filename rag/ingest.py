@@ -20,7 +20,6 @@ from typing import Any, Callable
 from typing import TYPE_CHECKING
 
 from rag import store
-from rag.bm25 import IDS_FILE as BM25_IDS
 from rag.bm25 import BM25Index
 from rag.config import Settings
 from rag.errors import ArticleError

@@ -11,7 +11,6 @@ Chroma and looks for every passage the manifest names. Damaged files are moved a
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time

@@ -14,7 +14,7 @@ from typing import Callable
 
 from rag import reader
 from rag.citations import Citation, CitationList
-from rag.questions import PARTICIPATION, ZH_PARTICIPATION, Kind, Question, about
+from rag.questions import Kind, Question, about, took_part
 from rag.reader import DATES, FIGURE, Candidate, Lexicon
 from rag.retrieval import Hit
 from rag.tokenization import tokenize
@@ -67,13 +67,9 @@ def states_date(sentence: str) -> bool:
     return bool(DATES.search(sentence))
 
 
-def _participation(text: str) -> bool:
-    return bool(set(tokenize(text)) & PARTICIPATION) or any(w in text for w in ZH_PARTICIPATION)
-
-
 def _cue(q: Question, c: Candidate) -> bool:
     """A sentence that can be one item of a gathered list: it names someone taking part."""
-    return _participation(c.text) if q.participation else bool(reader.values(q.kind, c.text, c.hit.lang)) or q.kind == Kind.LIST
+    return took_part(c.text) if q.participation else bool(reader.values(q.kind, c.text, c.hit.lang)) or q.kind == Kind.LIST
 
 
 def _gathers(q: Question) -> bool:
@@ -123,7 +119,7 @@ def intersection(q: Question, candidates: list[Candidate], groups: list[set[str]
     for group in groups:
         named: dict[str, Candidate] = {}
         for c in candidates:  # best first, so each name keeps its most probable sentence
-            if c.hit.article_id in group and _participation(c.text):
+            if c.hit.article_id in group and took_part(c.text):
                 for name in reader.person_names(c.text, c.hit.lang):
                     named.setdefault(name, c)
         per_group.append(named)

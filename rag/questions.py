@@ -91,6 +91,11 @@ PARTICIPATION = {stem(w) for w in (
     "addressed address speech spoke delivered invited included participated participants exchanged").split()}
 ZH_PARTICIPATION = ("出席", "主持", "参加", "讲话", "发言", "应邀", "出席会议", "参会", "列席", "汇报")
 
+def took_part(text: str) -> bool:
+    """Whether a sentence says that someone took part (attended, presided, spoke, 出席, 主持 ...)."""
+    return bool(set(tokenize(text)) & PARTICIPATION) or any(w in text for w in ZH_PARTICIPATION)
+
+
 # Question words carry no content; removed before Chinese text is cut into bigrams.
 _ZH_QWORDS_RE = re.compile(r"谁|什么时候|什么|哪里|哪儿|哪些|哪个|哪位|哪几位|哪天|哪一天|哪年|多少|怎么|怎样|如何|为什么|为何|是否|吗|呢|请问|有哪些|分别")
 

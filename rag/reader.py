@@ -28,7 +28,7 @@ import numpy as np
 
 from rag import store
 from rag.questions import (ATTRIBUTION, PARTICIPATION, SLOT_WORDS, SYNONYMS, ZH_PARTICIPATION, Kind, Question,
-                           anchor_tokens, canonical)
+                           anchor_tokens, canonical, took_part)
 from rag.retrieval import Hit
 from rag.tokenization import tokenize
 
@@ -261,14 +261,14 @@ def candidates(q: Question, hits: Sequence[Hit], lexicon: Lexicon, qvec: np.ndar
             got = sum(w for t, w in ctx_w.items() if t in toks)
             got += 0.5 * sum(w for t, w in ctx_w.items() if t not in toks and t in title_tokens)
             got += 0.35 * sum(w for t, w in ctx_w.items() if t not in toks and t not in title_tokens and t in body_tokens)
-            took_part = bool(set(tokenize(text)) & PARTICIPATION) or any(w in text for w in ZH_PARTICIPATION)
-            if q.participation and part_terms and not (toks & part_terms) and took_part:
+            part = took_part(text)
+            if q.participation and part_terms and not (toks & part_terms) and part:
                 got += sum(ctx_w[t] for t in part_terms)
             f["cov_ctx"] = got / ctx_total if ctx_total else 0.0
-            f["part_cue"] = 1.0 if (q.participation and took_part) else 0.0
+            f["part_cue"] = 1.0 if (q.participation and part) else 0.0
             cue = f["typed_any"] > 0 or q.kind not in (Kind.WHEN, Kind.WHERE, Kind.QUANTITY, Kind.WHO)
             if q.participation:
-                cue = cue and took_part
+                cue = cue and part
             f["legacy"] = (f["cov_ctx"] + 0.1 * min(2, len(pairs & set(zip(raw, raw[1:]))))) * (1.0 if cue else 0.5)
             for k in KINDS:
                 f[f"kind_{k.value}"] = 1.0 if q.kind == k else 0.0

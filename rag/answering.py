@@ -19,6 +19,8 @@ from rag.reader import DATES, FIGURE, Candidate, Lexicon
 from rag.retrieval import Hit
 from rag.tokenization import tokenize
 
+from rag.spans import ShortAnswer, ShortItem
+
 # Sentences kept beside the best one must be at least this probable relative to it.
 RELATIVE_KEEP = {"gather": 0.05, "single": 0.3}
 MAX_SENTENCES = {"gather": 8, "single": 2}
@@ -39,6 +41,7 @@ class Answer:
     reason: str = ""  # why it abstained, for the eval and logs
     sentences: list[dict] = field(default_factory=list)  # [{"text", "citation"}]
     confidence: float | None = None  # probability that the evidence answers the question
+    short: ShortAnswer | None = None  # the exact phrase that answers (rag/spans.py)
 
 
 # When a question names a unit, the figure must be in that unit.
@@ -127,21 +130,27 @@ def intersection(q: Question, candidates: list[Candidate], groups: list[set[str]
     if not common:
         return None
     cites = CitationList()
-    parts, sentences = [], []
+    parts, sentences, items = [], [], []
     for name in common:
         marks = []
+        first = per_group[0][name]
+        at = first.text.find(name)
         for g in per_group:
             c = g[name]
             n = cites.cite(c.hit, c.span)
             if f"[{n}]" not in marks:
                 marks.append(f"[{n}]")
-                sentences.append({"text": c.text, "citation": n, "passage_id": c.hit.id})
+                sentences.append({"text": c.text, "citation": n, "passage_id": c.hit.id,
+                                  "start": c.span[0], "end": c.span[1], "p": c.p})
         parts.append(f"{name} {''.join(sorted(marks, key=lambda m: int(m[1:-1])))}")
+        if at >= 0:
+            items.append(ShortItem(name, cites.cite(first.hit), first.span[0] + at, first.span[0] + at + len(name)))
     if q.lang == "zh":
         text = f"每一次都提到的人：{'、'.join(parts)}。"
     else:
         text = f"Named at each of them: {', '.join(parts[:-1])}{' and ' if len(parts) > 1 else ''}{parts[-1]}."
-    return Answer(text=text, answered=True, citations=cites.items(), sentences=sentences)
+    short = ShortAnswer(items, 1.0, "list" if len(items) > 1 else "span") if items else None
+    return Answer(text=text, answered=True, citations=cites.items(), sentences=sentences, short=short)
 
 
 def _as_good(c: Candidate, best: Candidate) -> bool:
@@ -166,7 +175,8 @@ def compose(q: Question, chosen: list[Candidate]) -> Answer:
     for c in ordered:
         n = cites.cite(c.hit, c.span)
         parts.append(f"{c.text} [{n}]")
-        sentences.append({"text": c.text, "citation": n, "passage_id": c.hit.id})
+        sentences.append({"text": c.text, "citation": n, "passage_id": c.hit.id,
+                          "start": c.span[0], "end": c.span[1], "p": c.p})
     joiner = "" if q.lang == "zh" and all(c.hit.lang == "zh" for c in ordered) else " "
     text = joiner.join(parts)
     other = {c.hit.lang for c in ordered} - {q.lang}

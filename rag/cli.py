@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 
@@ -269,6 +270,11 @@ def _line_error(question: str, message: str, as_json: bool) -> None:
 def render_text(result) -> str:
     data = result.to_json(details=True)
     lines = [("" if data["answered"] else "[no answer] ") + data["answer"], ""]
+    short = data.get("short_answer")
+    if short:
+        sep = "、" if short["items"] and re.search(r"[\u4e00-\u9fff]", short["text"]) else ", "
+        head = sep.join(f"{i['text']} [{i['citation']}]" for i in short["items"])
+        lines[0:0] = [click.style(head, bold=True), ""]
     if data.get("mode") == "llm":
         kept = sum(1 for v in data["verified"] if v["supported"])
         lines[-1:] = ["", f"(written by {data['model']}; {kept} of {len(data['verified'])} sentences verified "

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from rag import answering, store
+from rag import answering, reader, spans, store
 from rag.answering import Answer
 from rag.bm25 import BM25Index
 from rag.config import DEFAULT_ARTICLES, Settings
@@ -69,6 +69,7 @@ class Result:
             "answer": self.answer.text,
             "answered": self.answer.answered,
             "confidence": None if self.answer.confidence is None else round(self.answer.confidence, 4),
+            "short_answer": self.answer.short.to_json() if self.answer.short is not None else None,
             "citations": [c.to_json(with_highlights=details) for c in self.answer.citations],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }
@@ -428,15 +429,21 @@ class Engine:
         mc = self.settings.min_confidence
         return self.reader_model().min_confidence if mc is None else mc
 
-    def read(self, ev: "Evidence", model=None, min_confidence: float | None = None) -> Answer:
-        """The answer the evidence gives (or an abstention), by the trained reader `model`."""
+    def read(self, ev: "Evidence", model=None, min_confidence: float | None = None, short: bool = True) -> Answer:
+        """The answer the evidence gives (or an abstention), by the trained reader `model`, with
+        its short answer (`short`: scripts/train_short.py reads without, to learn it)."""
         if ev.missing_what:
             return answering.abstain(ev.q, ev.hits, what=_describe(ev.missing_what, ev.q),
                                      reason=f"not in the articles: {ev.missing_what}", confidence=0.0)
         model = model or self.reader_model()
         floor = self.min_confidence() if min_confidence is None else min_confidence
-        return answering.answer(ev.q, ev.hits, ev.lexicon, model, ev.qvec, floor, ev.groups,
-                                self._list_items, self._similarity, self._text_vectors)
+        out = answering.answer(ev.q, ev.hits, ev.lexicon, model, ev.qvec, floor, ev.groups,
+                               self._list_items, self._similarity, self._text_vectors)
+        if out.answered and short and out.short is None:
+            sm = spans.load()
+            out.short = spans.short_answer(ev.q, out, sm.spans, reader.question_weights(ev.q, ev.lexicon),
+                                           sm.min_probability)
+        return out
 
     def _extractive(self, question: str, top_k: int | None, history: list[str] | None,
                     mode: Mode | str, min_confidence: float | None = None) -> tuple[Result, bool]:

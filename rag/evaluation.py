@@ -49,14 +49,15 @@ METRIC_ORDER = (
     "abstention_accuracy", "answered_precision", "answered_recall",
     "abstention_precision", "abstention_recall",
     "false_abstention", "unanswerable_abstention",
+    "exact_match", "f1", "exact_match_answerable", "f1_answerable", "short_answer_rate", "median_short_chars",
     "median_answer_chars", "mean_confidence_answerable", "mean_confidence_unanswerable",
 )
 # Reported but not gateable by a minimum: lower is better, or not a score at all.
-NOT_GATED = ("false_abstention", "median_answer_chars", "mean_confidence_answerable", "mean_confidence_unanswerable")
+NOT_GATED = ("false_abstention", "median_answer_chars", "median_short_chars", "mean_confidence_answerable", "mean_confidence_unanswerable")
 # The per-group columns (by category, by language).
 GROUP_METRICS = ("hit@1", "hit@5", "mrr", "ndcg@5", "fact_recall", "context_fact_recall", "answer_recall",
                  "support", "citation_precision", "abstention_accuracy", "false_abstention",
-                 "unanswerable_abstention", "median_answer_chars")
+                 "unanswerable_abstention", "exact_match", "f1", "median_answer_chars")
 # What the baseline, which has no reader, is given: its "answer" is its top passage.
 BASELINE_METRICS = ("hit@1", "hit@2", "mrr", "ndcg@5", "context_fact_recall", "answer_recall", "support",
                     "support_retrieved", "false_abstention", "unanswerable_abstention", "median_answer_chars")
@@ -134,6 +135,29 @@ def score_answer(q: EvalQuestion, answer: str, answered: bool,
     return row
 
 
+def short_prediction(result: dict[str, Any]) -> str:
+    """What exact match and F1 score of an answer (`rag ask --json`): its short answer; the
+    answer's text when it has none (a why-question); the empty answer when it abstained."""
+    if not result.get("answered"):
+        return ""
+    short = result.get("short_answer")
+    return short["text"] if short else M.answer_text(result.get("answer", ""))
+
+
+def score_short(q: EvalQuestion, result: dict[str, Any]) -> dict[str, Any]:
+    """SQuAD's exact match and F1 (character F1 for Chinese, as CMRC) of the short answer, for a
+    question with short gold answers or none at all (unanswerable: only an abstention is right)."""
+    pred = short_prediction(result)
+    row: dict[str, Any] = {"short_answer": (result.get("short_answer") or {}).get("text"),
+                           "short_prediction": pred, "exact_match": None, "f1": None}
+    if q.gold_short or not q.answerable:
+        golds = list(q.gold_short) if q.answerable else []
+        cjk = q.language == "zh"
+        row["exact_match"] = M.exact_match(pred, golds, cjk)
+        row["f1"] = M.token_f1(pred, golds, cjk)
+    return row
+
+
 def failure_reasons(q: EvalQuestion, row: dict[str, Any]) -> list[str]:
     reasons = []
     if q.answerable and not row["answered"]:
@@ -171,6 +195,12 @@ def aggregate(rows: Sequence[dict[str, Any]]) -> dict[str, float | None]:
     out["support_retrieved"] = M.mean(r.get("support_retrieved") for r in ans)
     out["false_abstention"] = M.share(not r["answered"] for r in ans if "answered" in r)
     out["unanswerable_abstention"] = M.share(not r["answered"] for r in rows if not r["answerable"] and "answered" in r)
+    out["exact_match"] = M.mean(r.get("exact_match") for r in rows)
+    out["f1"] = M.mean(r.get("f1") for r in rows)
+    out["exact_match_answerable"] = M.mean(r.get("exact_match") for r in ans)
+    out["f1_answerable"] = M.mean(r.get("f1") for r in ans)
+    out["short_answer_rate"] = M.share(bool(r.get("short_answer")) for r in ans if r.get("answered"))
+    out["median_short_chars"] = M.median(len(r["short_answer"]) for r in rows if r.get("short_answer"))
     out["median_answer_chars"] = M.median(r.get("answer_chars") for r in rows if r.get("answered"))
     out["mean_confidence_answerable"] = M.mean(r.get("confidence") for r in ans)
     out["mean_confidence_unanswerable"] = M.mean(r.get("confidence") for r in rows if not r["answerable"])
@@ -272,6 +302,7 @@ def run_engine(engine, questions: Sequence[EvalQuestion], mode: str = "hybrid", 
             row["verified"] = data["verified"]
         row.update(score_retrieval(q, [h.text for h in r.retrieved], n_relevant(gold_spans(q))))
         row.update(score_answer(q, data["answer"], bool(data["answered"]), cites))
+        row.update(score_short(q, data))
         row["failures"] = failure_reasons(q, row)
         row["expected"] = {"answerable": q.answerable, "gold_facts": [list(f) for f in q.gold_facts],
                            "gold_articles": list(q.gold_articles), "gold_passages": list(q.gold_passages),
@@ -489,7 +520,7 @@ def render_table(result: dict[str, Any]) -> str:
     cols = [("hit@5", "hit@5"), ("mrr", "MRR"), ("fact_recall", "facts"), ("context_fact_recall", "ctx"),
             ("answer_recall", "ans"), ("support", "supp"), ("citation_precision", "cite"),
             ("abstention_accuracy", "abst"), ("false_abstention", "f.abst"), ("unanswerable_abstention", "u.abst"),
-            ("median_answer_chars", "chars")]
+            ("exact_match", "EM"), ("f1", "F1"), ("median_answer_chars", "chars")]
     lines.append(f"{'group':<14}{'n':>5}" + "".join(f"{h:>7}" for _, h in cols))
     for groups in (result["by_category"], result["by_language"]):
         for g, v in groups.items():
@@ -609,7 +640,7 @@ def render_markdown(result: dict[str, Any], chart_name: str | None, gate: dict[s
     heads = {"hit@1": "hit@1", "hit@5": "hit@5", "mrr": "MRR", "ndcg@5": "nDCG@5", "fact_recall": "fact recall",
              "context_fact_recall": "context fact recall", "answer_recall": "answer recall", "support": "support",
              "citation_precision": "citation precision", "abstention_accuracy": "abstention accuracy",
-             "false_abstention": "false abstention", "unanswerable_abstention": "unanswerable abstention",
+             "false_abstention": "false abstention", "unanswerable_abstention": "unanswerable abstention", "exact_match": "EM", "f1": "F1",
              "median_answer_chars": "median answer chars"}
     out += ["## By category and language", "",
             "| group | n | " + " | ".join(heads[m] for m in GROUP_METRICS) + " |",

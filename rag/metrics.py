@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections import Counter
 from typing import Iterable, Sequence
 
 _WS = re.compile(r"\s+")
@@ -176,6 +177,59 @@ def answer_occurs(text: str, gold: str) -> bool:
     if cjk:
         return g in t
     return re.search(f"(?<![{_WORD_CHAR}]){re.escape(g)}(?![{_WORD_CHAR}])", t) is not None
+
+
+# -- short answers, scored as SQuAD and CMRC score readers -------------------------------------
+
+_CJK_CHAR_OR_WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\s\u3400-\u9fff\uf900-\ufaff]+")
+
+
+def answer_tokens(text: str, cjk: bool) -> list[str]:
+    """What F1 counts: SQuAD's words for English; for Chinese, as CMRC's script does, each
+    Chinese character and each run of other characters ("1994", "iPhone") is one token."""
+    norm = squad_normalise(text, cjk)
+    if not cjk:
+        return norm.split()
+    return _CJK_CHAR_OR_WORD.findall(squad_normalise(text, False))
+
+
+def exact_match(prediction: str, golds: Sequence[str], cjk: bool = False) -> float:
+    """1.0 when the prediction equals a gold answer after normalisation. With no gold answer
+    (an unanswerable question) only the empty prediction, an abstention, is right."""
+    golds = [g for g in golds if g.strip()]
+    if not golds:
+        return 1.0 if not (prediction or "").strip() else 0.0
+    p = squad_normalise(prediction, cjk)
+    if any(p == squad_normalise(g, cjk) for g in golds):
+        return 1.0
+    # A list is right in any order: "Huang Qiang, Hu Henghua" is "Hu Henghua and Huang Qiang".
+    items = list_items(prediction, cjk)
+    return 1.0 if len(items) > 1 and any(items == list_items(g, cjk) for g in golds) else 0.0
+
+
+_LIST_SEP = re.compile(r"\s*(?:[,，、;；]|\band\b|和|及)\s*")
+
+
+def list_items(text: str, cjk: bool = False) -> frozenset[str]:
+    """The normalised items of a list answer ("A, B and C" or "甲、乙和丙")."""
+    return frozenset(x for x in (squad_normalise(t, cjk) for t in _LIST_SEP.split(text or "")) if x)
+
+
+def token_f1(prediction: str, golds: Sequence[str], cjk: bool = False) -> float:
+    """SQuAD's F1 (tokens in common, as precision and recall), the best over the gold answers;
+    character-level for Chinese (CMRC). Empty prediction and no gold answer: 1.0."""
+    golds = [g for g in golds if g.strip()]
+    if not golds:
+        return 1.0 if not (prediction or "").strip() else 0.0
+    pred = answer_tokens(prediction, cjk)
+    best = 0.0
+    for g in golds:
+        gold = answer_tokens(g, cjk)
+        common = sum((Counter(pred) & Counter(gold)).values())
+        if common:
+            precision, recall = common / len(pred), common / len(gold)
+            best = max(best, 2 * precision * recall / (precision + recall))
+    return best
 
 
 def gold_in_any(texts: Sequence[str], gold_facts: Sequence[Sequence[str]]) -> float | None:

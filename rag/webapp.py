@@ -23,7 +23,7 @@ from typing import Any, Iterator
 
 import gradio as gr
 
-from rag import feedback, inputs, uploads
+from rag import feedback, inputs, uploads, spans
 from rag.citations import MARKER_RE
 from rag.config import DEFAULT_ARTICLES, DEFAULT_INDEX_DIR, Settings
 from rag.generative import Draft
@@ -84,6 +84,8 @@ CSS = """
 #rag-articles td, #rag-articles th { font-family: var(--font); }
 .rag-upload-ok { color: #15803d; }
 .rag-upload-bad { color: #b91c1c; }
+.rag-short-answer { font-size: 1.08em; margin: 2px 0 6px; }
+.rag-cite-text mark.rag-short { background: rgba(34, 197, 94, .45); font-weight: 600; }
 """
 
 
@@ -109,13 +111,19 @@ def merge_spans(spans: list, length: int) -> list[tuple[int, int]]:
     return merged
 
 
-def highlight_html(text: str, spans: list) -> str:
-    """`text` escaped, with the character spans `spans` wrapped in <mark>."""
-    out, pos = [], 0
-    for s, e in merge_spans(spans, len(text)):
-        out += [text_html(text[pos:s]), "<mark>", text_html(text[s:e]), "</mark>"]
-        pos = e
-    out.append(text_html(text[pos:]))
+def highlight_html(text: str, spans: list, strong: list | None = None) -> str:
+    """`text` escaped, with the character spans `spans` wrapped in <mark> and the spans of
+    `strong` (a short answer) in <mark class="rag-short">."""
+    marked, short = merge_spans(spans, len(text)), merge_spans(strong or [], len(text))
+    cuts = sorted({0, len(text)} | {x for s in marked + short for x in s})
+    out = []
+    for a, b in zip(cuts, cuts[1:]):
+        piece = text_html(text[a:b])
+        if any(s <= a and b <= e for s, e in short):
+            piece = f'<mark class="rag-short">{piece}</mark>'
+        elif any(s <= a and b <= e for s, e in marked):
+            piece = f"<mark>{piece}</mark>"
+        out.append(piece)
     return "".join(out)
 
 
@@ -136,7 +144,7 @@ def answer_chunks(answer: str) -> list[str]:
     return parts or [answer]
 
 
-def citation_html(c: dict[str, Any], anchor: str, show_scores: bool) -> str:
+def citation_html(c: dict[str, Any], anchor: str, show_scores: bool, strong: list | None = None) -> str:
     lang = LANG_NAMES.get(c.get("lang"), c.get("lang") or "")
     meta = [c.get("date") or "undated", lang, c.get("source") or ""]
     if show_scores and c.get("score") is not None:
@@ -144,7 +152,7 @@ def citation_html(c: dict[str, Any], anchor: str, show_scores: bool) -> str:
     return (f'<div class="rag-cite" id="{esc(anchor)}">'
             f'<div class="rag-cite-head"><span class="rag-cite-n">[{int(c["n"])}]</span>{esc(c.get("title"))}</div>'
             f'<div class="rag-cite-meta">{" · ".join(esc(m) for m in meta if m)}</div>'
-            f'<div class="rag-cite-text">{highlight_html(c.get("text") or "", c.get("highlights") or [])}</div>'
+            f'<div class="rag-cite-text">{highlight_html(c.get("text") or "", c.get("highlights") or [], strong)}</div>'
             f'</div>')
 
 
@@ -163,13 +171,20 @@ def answer_html(result: dict[str, Any], msg_id: str, show_scores: bool = False, 
         parts.append('<div class="rag-badge">No answer in the articles</div>')
     elif upto is None:
         parts.append(confidence_html(result.get("confidence")))
+    short = result.get("short_answer") if answered else None
+    if short:
+        parts.append(short_html(short, anchors))
     parts.append(f'<div class="rag-answer-text">{link_markers(text_html(text), anchors)}</div>')
     if upto is None and result.get("mode"):
         parts.append(mode_html(result))
     if upto is None and citations:
         label = "Sources" if answered else "Closest passages"
         parts.append(f'<details class="rag-sources" open><summary>{label} ({len(citations)})</summary>')
-        parts += [citation_html(c, anchors[int(c["n"])], show_scores) for c in citations]
+        strong: dict[int, list] = {}
+        for item in (short or {}).get("items", []):
+            strong.setdefault(int(item["citation"]), []).append((item["start"], item["end"]))
+        parts += [citation_html(c, anchors[int(c["n"])], show_scores, strong.get(int(c["n"])))
+                  for c in citations]
         parts.append("</details>")
     if upto is None and show_scores and result.get("timings_ms"):
         t = result["timings_ms"]
@@ -177,6 +192,16 @@ def answer_html(result: dict[str, Any], msg_id: str, show_scores: bool = False, 
                      f'answer {float(t.get("answer", 0)):.0f} ms</div>')
     parts.append("</div>")
     return "".join(parts)
+
+
+def short_html(short: dict[str, Any], anchors: dict[int, str]) -> str:
+    """The short answer, in bold, each item with its linked citation: shown before the sentences."""
+    cjk = any(re.search(r"[\u4e00-\u9fff]", i["text"]) for i in short.get("items", []))
+    items = []
+    for i in short.get("items", []):
+        marker = link_markers(f"[{int(i['citation'])}]", anchors)
+        items.append(f'<strong>{esc(i["text"])}</strong> {marker}')
+    return f'<div class="rag-short-answer">{("、" if cjk else ", ").join(items)}</div>'
 
 
 # Under this confidence an answer is shown with a warning to check its sources.
@@ -250,6 +275,13 @@ def stats_html(stats: dict[str, Any]) -> str:
             f'in <code>{esc(stats.get("index_dir"))}</code></div>')
 
 
+def history_entry(turn: dict[str, Any]) -> str:
+    """An earlier turn as the engine reads it for a follow-up: the question and its short
+    answer, so that "it" in "When was it built?" can be what the last answer named."""
+    short = (turn.get("result") or {}).get("short_answer") if isinstance(turn.get("result"), dict) else None
+    return f'{turn["question"]} {short["text"]}' if short else turn["question"]
+
+
 # --- the app ---------------------------------------------------------------------------------
 class ChatApp:
     """What the UI events call; each method turns engine errors into messages for the user."""
@@ -272,7 +304,7 @@ class ChatApp:
             floor = _confidence_setting(min_confidence)
         except QuestionError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
-        history = [t["question"] for t in turns if t.get("result") is not None]
+        history = [history_entry(t) for t in turns if t.get("result") is not None]
         turn: dict[str, Any] = {"id": "m" + uuid.uuid4().hex[:10], "question": question, "result": None,
                                 "error": None, "upto": 0, "top_k": int(top_k)}
         turns.append(turn)
@@ -690,6 +722,7 @@ def _warm_up(engine) -> None:
     try:
         engine.require_index()
         engine.embed_model.get_query_embedding("warm up")
+        spans.warm_up()  # jieba's dictionary, for the first Chinese short answer
     except RagError:
         pass
     except Exception:

@@ -252,7 +252,7 @@ def cross_validate(engines: dict[str, Engine], items: list[Item], k: int) -> lis
         for i, (it, g) in enumerate(zip(items, folds)):
             if g != f:
                 continue
-            a = engines[it.set].read(it.ev, model, min_confidence=0.0)
+            a = engines[it.set].read(it.ev, model, min_confidence=0.0, short=False)
             out[i] = {"set": it.set, "id": it.qid, "answerable": it.answerable,
                       "typed": it.ev.q.kind in answering.TYPED,
                       "topic": max(it.cands, key=lambda c: c.p).features["cov_ctx"] if a.answered and it.cands else None,

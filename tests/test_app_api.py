@@ -37,7 +37,7 @@ def client(app_server):
 
 
 def check_shape(data: dict) -> None:
-    assert set(data) == {"question", "answer", "answered", "confidence", "citations", "timings_ms"}
+    assert set(data) == {"question", "answer", "answered", "confidence", "short_answer", "citations", "timings_ms"}
     for c in data["citations"]:
         assert set(c) == {"n", "article_id", "title", "date", "lang", "source", "text", "score"}
     used = set(markers(data["answer"]))

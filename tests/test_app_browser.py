@@ -179,3 +179,22 @@ def test_a_topic_the_articles_lack_is_named_in_the_abstention(page, app_server):
     answer = ask(page, "What did Yuan Jiajun say about artificial intelligence?")
     expect(answer.locator(".rag-badge")).to_have_text("No answer in the articles")
     expect(answer.locator(".rag-answer-text")).to_contain_text("artificial intelligence")
+
+
+def test_short_answer_comes_first_in_bold_and_is_marked_in_its_passage(page):
+    answer = ask(page, "When was the fifth joint meeting held?")
+    short = answer.locator(".rag-short-answer")
+    expect(short.locator("strong")).to_have_text("June 29")
+    # it comes before the quoted sentence, and its marker leads to the passage that says it
+    box_short, box_text = short.bounding_box(), answer.locator(".rag-answer-text").bounding_box()
+    assert box_short["y"] < box_text["y"]
+    target = short.locator("a.rag-marker").first.get_attribute("href")
+    passage = answer.locator(target)
+    expect(passage.locator("mark.rag-short")).to_have_text("June 29")
+    screenshot_at(page, page.locator("#rag-chat .rag-question").last, "chat-short-answer.png")
+
+
+def test_a_list_of_people_is_the_short_answer_of_who_attended(page):
+    answer = ask(page, "谁主持了第七次会议座谈会？")
+    expect(answer.locator(".rag-short-answer strong").first).to_have_text("袁家军")
+    expect(answer.locator(".rag-cite mark.rag-short").first).to_have_text("袁家军")

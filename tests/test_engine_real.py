@@ -75,7 +75,7 @@ def test_follow_up_question_uses_the_conversation(real_engine):
 def test_json_shape_and_cited_text_is_the_stored_passage(real_engine):
     result = real_engine.ask("Where was the seventh meeting held?")
     data = result.to_json()
-    assert set(data) == {"question", "answer", "answered", "confidence", "citations", "timings_ms"}
+    assert set(data) == {"question", "answer", "answered", "confidence", "short_answer", "citations", "timings_ms"}
     assert {"retrieve", "answer"} <= set(data["timings_ms"])
     stored = real_engine.collection.get(ids=[c.passage_id for c in result.answer.citations], include=["documents"])
     assert set(stored["documents"]) == {c["text"] for c in data["citations"]}
@@ -119,3 +119,36 @@ def test_an_ordinal_of_another_kind_of_event_is_not_the_meeting(real_engine):
 def test_a_figure_the_articles_do_not_give_is_not_made_up(real_engine):
     data = ask(real_engine, "What is the population of Chongqing?")
     assert not data["answered"]
+
+
+@pytest.mark.parametrize("question, short", [
+    ("When was the fifth joint meeting held?", "June 29"),
+    ("第七次会议座谈会是什么时候举行的？", "6月26日"),
+    ("Who presided over the seventh meeting?", "Yuan Jiajun"),
+    ("谁主持了第七次会议座谈会？", "袁家军"),
+])
+def test_short_answer_is_a_span_of_its_cited_passage(real_engine, question, short):
+    data = ask(real_engine, question)
+    got = data["short_answer"]
+    assert got is not None and got["text"] == short, got
+    cites = {c["n"]: c for c in data["citations"]}
+    for item in got["items"]:
+        # as written in the passage, at the offsets given: never reformatted
+        assert cites[item["citation"]]["text"][item["start"]:item["end"]] == item["text"]
+
+
+def test_short_answer_of_who_attended_lists_each_person_with_a_citation(real_engine):
+    got = ask(real_engine, "Who attended the seventh meeting?")["short_answer"]
+    assert got["kind"] == "list"
+    names = [i["text"] for i in got["items"]]
+    for name in ("Yuan Jiajun", "Wang Xiaohui", "Huang Qiang", "Hu Henghua"):
+        assert name in names
+    assert "Chen Min'er" not in names
+
+
+@pytest.mark.parametrize("question", [
+    "Who attended the eighth meeting?",  # an abstention
+    "Why do Chongqing and Sichuan cooperate?",  # an explanation
+])
+def test_no_short_answer_for_abstentions_and_explanations(real_engine, question):
+    assert ask(real_engine, question)["short_answer"] is None

@@ -400,3 +400,32 @@ def test_share_and_median():
     assert M.median([5, 1, None, 3]) == 3
     assert M.median([4, 1, 3, 2]) == 2.5
     assert M.median([None]) is None
+
+
+# -- short answers: SQuAD's exact match and F1, CMRC's character F1 --------------------------------
+
+def test_exact_match_normalises_like_squad():
+    assert M.exact_match("The June 29.", ["june 29"]) == 1.0
+    assert M.exact_match("June 29, 2022", ["June 29"]) == 0.0
+    assert M.exact_match("", []) == 1.0  # an abstention on an unanswerable question
+    assert M.exact_match("June 29", []) == 0.0
+    assert M.exact_match("", ["June 29"]) == 0.0
+
+
+def test_exact_match_of_a_list_ignores_order():
+    assert M.exact_match("Hu Henghua and Huang Qiang", ["Huang Qiang, Hu Henghua"]) == 1.0
+    assert M.exact_match("黄强、胡衡华", ["胡衡华、黄强"], cjk=True) == 1.0
+    assert M.exact_match("Huang Qiang", ["Huang Qiang, Hu Henghua"]) == 0.0
+
+
+def test_token_f1_by_hand():
+    # pred tokens: june 29 2022 (3), gold: june 29 (2); common 2: P 2/3, R 1 -> F1 0.8
+    assert M.token_f1("June 29, 2022", ["June 29"]) == pytest.approx(0.8)
+    assert M.token_f1("x", ["June 29", "x y"]) == pytest.approx(2 * 1 * 0.5 / 1.5)  # best gold
+    assert M.token_f1("", []) == 1.0 and M.token_f1("a", []) == 0.0
+
+
+def test_chinese_f1_counts_characters_and_keeps_latin_words_whole():
+    # 在1994年 -> 在 1994 年 ; gold 1994年 -> 1994 年: P 2/3, R 1 -> 0.8
+    assert M.token_f1("在1994年", ["1994年"], cjk=True) == pytest.approx(0.8)
+    assert M.answer_tokens("搭配Glade来使用", True) == ["搭", "配", "glade", "来", "使", "用"]

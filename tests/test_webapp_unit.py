@@ -9,7 +9,7 @@ from pathlib import Path
 import gradio as gr
 import pytest
 
-from rag import feedback, uploads
+from rag import feedback, uploads, webapp
 from rag.errors import ArticleError, IndexMissingError, QuestionError
 from rag.webapp import (ChatApp, answer_chunks, answer_html, chat_messages, highlight_html, link_markers,
                         parse_auth, question_html)
@@ -203,3 +203,28 @@ def test_auth_parsing():
     for bad in ["alice", ":pw", "alice:"]:
         with pytest.raises(ValueError):
             parse_auth(bad)
+
+
+def test_short_answer_is_bold_first_escaped_and_marked_in_its_passage():
+    result = {"answered": True, "answer": "On June 29, it met. [1]", "confidence": 0.9,
+              "short_answer": {"text": "<b>June 29</b>", "kind": "span", "confidence": 0.8,
+                               "items": [{"text": "<b>June 29</b>", "citation": 1, "start": 3, "end": 10}]},
+              "citations": [{"n": 1, "title": "T", "lang": "en", "text": "On June 29, it met.",
+                             "highlights": [[0, 19]]}]}
+    out = webapp.answer_html(result, "m1")
+    assert out.index("rag-short-answer") < out.index("rag-answer-text")
+    assert "<strong>&lt;b&gt;June 29&lt;/b&gt;</strong>" in out
+    assert 'href="#m1-c1"' in out.split("rag-answer-text")[0]
+    assert '<mark class="rag-short">June 29</mark>' in out
+    assert out.count("<mark>") >= 2  # the rest of the cited sentence stays highlighted
+
+
+def test_no_short_answer_block_for_an_abstention():
+    result = {"answered": False, "answer": "The articles do not say.", "short_answer": None, "citations": []}
+    assert "rag-short-answer" not in webapp.answer_html(result, "m1")
+
+
+def test_history_entry_carries_the_short_answer_for_follow_ups():
+    turn = {"question": "Where was the fifth meeting held?", "result": {"short_answer": {"text": "Chongqing"}}}
+    assert webapp.history_entry(turn) == "Where was the fifth meeting held? Chongqing"
+    assert webapp.history_entry({"question": "q", "result": {"short_answer": None}}) == "q"

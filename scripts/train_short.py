@@ -1,0 +1,192 @@
+"""Train the short-answer span model (rag/models/short.json) and score short answers the way
+SQuAD and CMRC score readers, by cross-validation grouped by article.
+
+    .venv/bin/pip install -e '.[train]'
+    .venv/bin/python scripts/train_short.py --cache /tmp/rcache   # the cache train_reader.py keeps
+
+Data and licences as for scripts/train_reader.py (SQuAD 2.0 dev 6 articles and CMRC 2018 trial,
+CC BY-SA 4.0; our eval/questions.jsonl, whose `gold_short` answers are the labels).
+
+1. Every question is read once by a reader that never saw its article (5 folds by article,
+   the reader retrained per fold as in train_reader.py): the sentences the engine would show.
+2. The candidate spans of those sentences (rag/spans.py) are labelled by their F1 against the
+   gold answers: the spans with the best F1 (at least 0.5) are the positives.
+3. A conditional logit over a question's spans (the same ranker as the reader's sentences) is
+   trained on the other folds and applied to each fold's answers; exact match and F1 are
+   computed on what the engine would print: the short answer, or the empty answer when it
+   abstains (an unanswerable question is right only then).
+4. `min_probability`, under which no short answer is given (the sentences still are), is the
+   value that maximises mean F1 over the sets, each set counting the same.
+The final model is trained on every fold. Deterministic: L-BFGS from zero weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import train_reader as TR  # noqa: E402
+
+from rag import answering, reader, spans  # noqa: E402
+from rag import metrics as M  # noqa: E402
+from rag.datasets import load_dataset  # noqa: E402
+
+log = logging.getLogger("train_short")
+MIN_POSITIVE_F1 = 0.5
+
+
+def read_out_of_fold(engines, items, k: int, shipped: reader.ReaderModel) -> list[dict]:
+    """Each item's answer by a reader trained without its article, at the shipped thresholds."""
+    folds = TR.folds_of(items, k)
+    out: list[dict] = [None] * len(items)  # type: ignore[list-item]
+    for f in range(k):
+        sent, evid = TR.train([it for it, g in zip(items, folds) if g != f])
+        model = reader.ReaderModel(sent, evid, shipped.min_confidence, shipped.coverage_floor,
+                                   shipped.coverage_floor_typed)
+        for i, (it, g) in enumerate(zip(items, folds)):
+            if g == f:
+                a = engines[it.set].read(it.ev, model, short=False)
+                out[i] = {"answer": a, "fold": g}
+        log.info("fold %d read", f)
+    return out
+
+
+def groups_of(items, answers) -> list[dict]:
+    rows = []
+    for it, r in zip(items, answers):
+        a = r["answer"]
+        q = it.ev.q
+        cjk = q.lang == "zh"
+        golds = list(it.answers) if it.answerable else []
+        row = {"set": it.set, "id": it.qid, "fold": r["fold"], "answered": a.answered, "golds": golds, "cjk": cjk,
+               "answer_text": M.answer_text(a.text), "explain": spans.explanatory(q), "spans": [], "X": None,
+               "y": None, "list": None}
+        if a.answered and not row["explain"]:
+            if q.participation:
+                found = spans.list_items(q, a)
+                if found:
+                    row["list"] = spans.ShortAnswer(found, 1.0, "list").text
+            pairs = spans.spans_of(q, a, reader.question_weights(q, it.ev.lexicon))
+            row["spans"] = [c.text for c, _ in pairs]
+            row["X"] = spans.feature_matrix([c for c, _ in pairs])
+            if golds and pairs:
+                f1 = np.array([M.token_f1(c.text, golds, cjk) for c, _ in pairs])
+                best = f1.max()
+                row["y"] = (f1 >= best - 1e-9) & (best >= MIN_POSITIVE_F1)
+        rows.append(row)
+    return rows
+
+
+def prediction(row: dict, model, min_p: float) -> tuple[str, float]:
+    """What `rag eval` scores for a row: the short answer; the answer's text when the question
+    asks for an explanation or no span is probable enough; '' for an abstention."""
+    if not row["answered"]:
+        return "", 0.0
+    if row["list"]:
+        return row["list"], 1.0
+    if row["X"] is None or not len(row["spans"]):
+        return row["answer_text"], 0.0
+    p = model.predict(row["X"])
+    i = int(np.argmax(p))
+    if p[i] < min_p:
+        return row["answer_text"], float(p[i])
+    return row["spans"][i], float(p[i])
+
+
+def fit(rows: list[dict]) -> reader.LinearModel:
+    use = [r for r in rows if r["y"] is not None and r["y"].any()]
+    n = {s: sum(1 for r in use if r["set"] == s) for s in {r["set"] for r in use}}
+    w = np.array([len(use) / (len(n) * n[r["set"]]) for r in use])
+    return TR.fit_ranker([r["X"] for r in use], [r["y"] for r in use], spans.SPAN_FEATURES, weights=w)
+
+
+def scores(rows: list[dict], preds: list[str]) -> dict:
+    def mean(xs):
+        xs = list(xs)
+        return round(float(np.mean(xs)), 4) if xs else None
+
+    em = [M.exact_match(p, r["golds"], r["cjk"]) for r, p in zip(rows, preds)]
+    f1 = [M.token_f1(p, r["golds"], r["cjk"]) for r, p in zip(rows, preds)]
+    ans = [i for i, r in enumerate(rows) if r["golds"]]
+    una = [i for i, r in enumerate(rows) if not r["golds"]]
+    lens = [len(p) for r, p in zip(rows, preds) if p and r["answered"]]
+    return {"questions": len(rows), "em": mean(em), "f1": mean(f1),
+            "em_answerable": mean(em[i] for i in ans), "f1_answerable": mean(f1[i] for i in ans),
+            "em_unanswerable": mean(em[i] for i in una) if una else None,
+            "median_chars": float(np.median(lens)) if lens else None}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--benchmarks", type=Path, default=ROOT.parent / "shared" / "benchmarks")
+    ap.add_argument("--questions", type=Path, default=ROOT / "eval" / "questions.jsonl")
+    ap.add_argument("--work", type=Path, default=ROOT / "index" / "eval-sets")
+    ap.add_argument("--out", type=Path, default=spans.MODEL_PATH)
+    ap.add_argument("--results", type=Path, default=ROOT / "docs" / "short_cv.json")
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--cache", type=Path, default=None)
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.getLogger("rag").setLevel(logging.WARNING)
+
+    # train_reader.py, run as a script, pickles its caches with classes of `__main__`.
+    main_module = sys.modules["__main__"]
+    main_module.Item, main_module.DictLexicon = TR.Item, TR.DictLexicon
+    engines, items = {}, []
+    for name, fname in TR.SETS:
+        path = args.questions if fname is None else args.benchmarks / fname
+        ds = load_dataset(path)
+        engines[name], got = TR.gather(name, ds, args.work, args.limit, args.cache)
+        if name == "ours":  # our short answers are `gold_short`, not the facts
+            short = {q.id: q.gold_short for q in ds.questions}
+            got = [it for it in got if short.get(it.qid) or not it.answerable]
+            for it in got:
+                it.answers = tuple(short.get(it.qid) or ())
+        items += got
+    shipped = reader.load()
+    answers = read_out_of_fold(engines, items, args.folds, shipped)
+    rows = groups_of(items, answers)
+    sets = sorted({r["set"] for r in rows})
+
+    # Out-of-fold span choice.
+    oof_models = {f: fit([r for r in rows if r["fold"] != f]) for f in range(args.folds)}
+
+    def preds_at(min_p: float) -> list[str]:
+        return [prediction(r, oof_models[r["fold"]], min_p)[0] for r in rows]
+
+    grid = [round(x, 2) for x in np.arange(0.0, 0.61, 0.05)]
+    by_p = {}
+    for mp in grid:
+        pr = preds_at(mp)
+        by_p[mp] = {s: scores([r for r in rows if r["set"] == s], [p for r, p in zip(rows, pr) if r["set"] == s])
+                    for s in sets}
+    best = max(grid, key=lambda mp: (round(np.mean([by_p[mp][s]["f1"] for s in sets]), 6), -mp))
+    final = fit(rows)
+    model = spans.ShortModel(final, best, {
+        "cv": by_p[best], "cv_by_min_probability": {str(k): v for k, v in by_p.items()},
+        "min_positive_f1": MIN_POSITIVE_F1, "folds": args.folds,
+        "weights": dict(zip(spans.SPAN_FEATURES, final.coef.round(4).tolist()))})
+    args.out.write_text(json.dumps(model.to_json(), indent=1, ensure_ascii=False) + "\n", "utf-8")
+    args.results.write_text(json.dumps({"min_probability": best, **model.meta}, indent=1, ensure_ascii=False) + "\n",
+                            "utf-8")
+    print(f"min_probability {best}")
+    print(f"{'set':6} {'n':>5} {'EM':>6} {'F1':>6} {'EM ans':>7} {'F1 ans':>7} {'EM unans':>8} {'median':>6}")
+    for s, m in by_p[best].items():
+        print(f"{s:6} {m['questions']:5d} {m['em']:6.3f} {m['f1']:6.3f} {m['em_answerable']:7.3f} "
+              f"{m['f1_answerable']:7.3f} {m['em_unanswerable'] if m['em_unanswerable'] is not None else '-':>8} "
+              f"{m['median_chars'] or 0:6.0f}")
+
+
+if __name__ == "__main__":
+    main()

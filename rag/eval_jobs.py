@@ -112,10 +112,14 @@ class RunEngine:
         self._job = job
         self._questions = questions
         self._options = options
-        overrides: dict[str, Any] = {}
-        if options.min_confidence is not None:
-            overrides["min_confidence"] = options.min_confidence
-        settings = engine.settings.replace(**overrides)
+        # The floor in force is recorded with the run, also when it is the engine's default.
+        floor = options.min_confidence
+        if floor is None:
+            try:
+                floor = float(engine.min_confidence())
+            except Exception:  # no reader model: the engine reports it on the first question
+                floor = None
+        settings = engine.settings.replace(min_confidence=floor)
         if not options.use_llm and settings.llm_configured:
             import dataclasses
 

@@ -42,7 +42,8 @@ SET_TYPES = [".jsonl", ".json", ".csv"]
 SHIPPED = "shipped"
 UPLOAD = "upload"
 ALL = "all"
-ASK_PARAM = "ask"  # ?ask=<question> opens the chat with that question asked
+ASK_PARAM = "ask"
+ANSWER_SHOWN = 400  # characters of an answer shown in the failed list before "more"  # ?ask=<question> opens the chat with that question asked
 
 CSS = """
 .rag-eval-table { border-collapse: collapse; font-size: .9em; margin: 4px 0 10px; }
@@ -168,7 +169,10 @@ def failed_html(questions: Sequence[dict[str, Any]], category: str = ALL, langua
     for r in rows:
         cites = ", ".join(f"[{int(c.get('n', 0))}] {esc(c.get('article_id'))}" for c in r.get("citations") or [])
         kinds = "".join(f'<span class="rag-kind">{esc(k)}</span>' for k in eval_runs.failure_kinds(r))
-        answer = ("" if r.get("answered") else "<em>(abstained)</em> ") + esc(r.get("answer") or "")
+        text = str(r.get("answer") or "")
+        answer = ("" if r.get("answered") else "<em>(abstained)</em> ") + esc(text[:ANSWER_SHOWN])
+        if len(text) > ANSWER_SHOWN:
+            answer += f"<details><summary>… {len(text) - ANSWER_SHOWN} more characters</summary>{esc(text[ANSWER_SHOWN:])}</details>"
         out.append(
             f'<tr class="rag-eval-failed" data-id="{esc(r.get("id"))}" data-kinds="{esc(" ".join(eval_runs.failure_kinds(r)))}">'
             f'<td>{esc(r.get("id"))}<div class="rag-eval-why">{esc(r.get("category"))} · {esc(r.get("language"))}</div></td>'
@@ -613,8 +617,9 @@ def build(app, settings, llm_label: str | None, nice: int = 10) -> EvalTab:
                                    elem_id="rag-eval-file")
                 set_status = gr.HTML(elem_id="rag-eval-set-status")
             with gr.Column(scale=2):
-                retrieval = gr.Radio(["hybrid", "vector", "bm25"], value="hybrid", label="Retrieval")
-                top_k = gr.Slider(1, 20, value=min(20, settings.top_k), step=1, label="Passages retrieved (top-k)")
+                retrieval = gr.Radio(["hybrid", "vector", "bm25"], value="hybrid", label="Retrieval", elem_id="rag-eval-retrieval")
+                top_k = gr.Slider(1, 20, value=min(20, settings.top_k), step=1, label="Passages retrieved (top-k)",
+                                  elem_id="rag-eval-top-k")
                 min_conf = gr.Slider(0.0, 1.0, value=round(app.default_min_confidence(), 3), step=0.005,
                                      label="Minimum confidence to answer", elem_id="rag-eval-min-confidence")
                 use_llm = gr.Checkbox(True, label=f"Use the language model ({llm_label})" if llm_label else "",
@@ -671,6 +676,9 @@ def build(app, settings, llm_label: str | None, nice: int = 10) -> EvalTab:
             api_baseline = gr.Checkbox()
             api_out = gr.JSON()
             api_trigger = gr.Button()
+            gr.api(tab.runs_api, api_name="eval_runs")
+            gr.api(tab.result_api, api_name="eval_result")
+            gr.api(tab.compare_api, api_name="eval_compare")
 
     results = [c[k] for k in RESULT_OUTPUTS]
     listing = [c[k] for k in LIST_OUTPUTS]
@@ -694,9 +702,6 @@ def build(app, settings, llm_label: str | None, nice: int = 10) -> EvalTab:
 
     api_trigger.click(tab.evaluate_api, [api_set, api_file, api_retrieval, api_top_k, api_min_conf, api_baseline],
                       [api_out], api_name="evaluate", **one)
-    gr.api(tab.runs_api, api_name="eval_runs")
-    gr.api(tab.result_api, api_name="eval_result")
-    gr.api(tab.compare_api, api_name="eval_compare")
     return tab
 
 

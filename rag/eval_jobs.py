@@ -153,6 +153,16 @@ class RunEngine:
         return result
 
 
+def one_at_a_time(embed_model):
+    """The embedding model embedding one text per call: the baseline embeds its whole corpus in
+    1024-token chunks, and a question's embedding waits for the model call in progress
+    (rag.embedding's gate), so one call of 32 chunks would hold the chat up for seconds."""
+    try:
+        return embed_model.model_copy(update={"embed_batch_size": 1})
+    except Exception:  # not a pydantic llama-index embedding: use it as it is
+        return embed_model
+
+
 def summary(result: dict[str, Any], run_id: str | None) -> dict[str, Any]:
     """What /evaluate returns: the run id, settings, metrics, groups and the failed questions."""
     return {
@@ -243,7 +253,7 @@ class EvalRunner:
                     if job.cancel_event.is_set():
                         raise Cancelled("cancelled")
                     job.state = "baseline"
-                    result["baseline"] = ev.run_baseline(questions, engine.embed_model, articles)
+                    result["baseline"] = ev.run_baseline(questions, one_at_a_time(engine.embed_model), articles)
                 if job.cancel_event.is_set():
                     raise Cancelled("cancelled")
                 job.state = "saving"

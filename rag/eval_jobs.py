@@ -153,6 +153,20 @@ class RunEngine:
         return result
 
 
+def baseline_key(questions: list[EvalQuestion], articles: Path) -> str:
+    """What the baseline's result depends on: the questions and the article files' state."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for q in questions:
+        h.update(repr((q.id, q.question, q.answerable, q.gold_facts, q.gold_passages, q.gold_short)).encode())
+    for f in sorted(Path(articles).rglob("*")):
+        if f.is_file():
+            st = f.stat()
+            h.update(f"{f}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+    return h.hexdigest()
+
+
 def one_at_a_time(embed_model):
     """The embedding model embedding one text per call: the baseline embeds its whole corpus in
     1024-token chunks, and a question's embedding waits for the model call in progress
@@ -188,6 +202,9 @@ class EvalRunner:
         self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self.jobs: dict[str, Job] = {}
+        # The baseline depends on the questions and the articles only, not on the run's
+        # settings: computed once per set and corpus (it embeds the whole corpus again).
+        self._baselines: dict[str, dict[str, Any]] = {}
 
     def _executor(self) -> ThreadPoolExecutor:
         with self._lock:
@@ -253,7 +270,14 @@ class EvalRunner:
                     if job.cancel_event.is_set():
                         raise Cancelled("cancelled")
                     job.state = "baseline"
-                    result["baseline"] = ev.run_baseline(questions, one_at_a_time(engine.embed_model), articles)
+                    key = baseline_key(questions, articles)
+                    cached = self._baselines.get(key)
+                    if cached is None:
+                        cached = ev.run_baseline(questions, one_at_a_time(engine.embed_model), articles)
+                        self._baselines[key] = cached
+                        while len(self._baselines) > 8:
+                            self._baselines.pop(next(iter(self._baselines)))
+                    result["baseline"] = cached
                 if job.cancel_event.is_set():
                     raise Cancelled("cancelled")
                 job.state = "saving"

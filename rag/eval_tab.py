@@ -588,16 +588,6 @@ RESULT_OUTPUTS = ("metrics", "chart", "groups", "failed", "download", "f_categor
 LIST_OUTPUTS = ("runs", "run_pick", "cmp_a", "cmp_b")
 
 
-def link_question(request: gr.Request = None) -> str:
-    """The question of a `?ask=` link (from a failed question), for the chat box; "" otherwise."""
-    params = getattr(request, "query_params", None) or {}
-    try:
-        value = params.get(ASK_PARAM) or ""
-    except Exception:
-        value = ""
-    return str(value)[:4000]
-
-
 def build(app, settings, llm_label: str | None, nice: int = 10) -> EvalTab:
     """The tab's components and events, inside the app's gr.Tabs (call it within `with gr.Tabs()`)."""
     from rag.webapp import _lower_priority
@@ -705,13 +695,26 @@ def build(app, settings, llm_label: str | None, nice: int = 10) -> EvalTab:
     return tab
 
 
-def wire_chat_link(demo, chat_fn, box, ask_inputs, ask_outputs, asking: dict) -> None:
-    """A page opened with ?ask=QUESTION (a failed question's link) shows the chat with it asked."""
-    def ask_linked(message, *rest):
-        if not message:
-            yield gr.skip(), gr.skip(), gr.skip()
-            return
-        yield from chat_fn(message, *rest)
+# Runs in the page on load: with ?ask=QUESTION (a failed question's link), the question is put
+# in the chat box and asked, as if typed. Nothing reaches the server on an ordinary load, so a
+# user's first question never races with it. The text goes in through the textarea's value
+# (never as HTML) and is checked by the server like any question.
+ASK_JS = """() => {
+  const q = new URLSearchParams(window.location.search).get("%s");
+  if (!q) return;
+  let tries = 0;
+  const go = () => {
+    const box = document.querySelector("#rag-question textarea");
+    const ask = document.querySelector("#rag-ask");
+    if (!box || !ask) { if (tries++ < 50) setTimeout(go, 100); return; }
+    box.value = q.slice(0, 4000);
+    box.dispatchEvent(new Event("input", {bubbles: true}));
+    setTimeout(() => ask.click(), 100);
+  };
+  go();
+}""" % ASK_PARAM
 
-    demo.load(link_question, None, [box], api_visibility="private", queue=False).then(
-        ask_linked, ask_inputs, ask_outputs, api_visibility="private", **asking)
+
+def wire_chat_link(demo) -> None:
+    """A page opened with ?ask=QUESTION (a failed question's link) shows the chat with it asked."""
+    demo.load(None, None, None, js=ASK_JS, api_visibility="private", queue=False)

@@ -542,7 +542,7 @@ def build_app(engine, settings: Settings | None = None, *, stream_delay: float =
         api_trigger.click(app.upload_api, [api_file], [api_summary], api_name="upload",
                           concurrency_limit=1, concurrency_id="ingest")
         gr.api(app.ask_api, api_name="ask", **asking)
-        eval_tab.wire_chat_link(demo, app.chat, box, ask_inputs, ask_outputs, asking)  # ?ask= links
+        eval_tab.wire_chat_link(demo)  # ?ask=QUESTION links from the Evaluation tab
         demo.load(app.articles_view, None, [table, stats], api_visibility="private")
         articles_tab.select(app.articles_view, None, [table, stats], api_visibility="private")
 

@@ -123,6 +123,9 @@ def test_evaluation_tab_from_upload_to_comparison(page, app_server, tmp_path):
     expect(done).to_have_count(1, timeout=ANSWER_TIMEOUT)
     expect(chat.locator("#rag-chat .rag-question").first).to_have_text(question)
     DOCS_IMG.mkdir(parents=True, exist_ok=True)
+    for _ in range(5):  # the question at the top, once Gradio's own autoscroll is over
+        chat.locator("#rag-chat .rag-question").first.evaluate("el => el.scrollIntoView({block: 'start'})")
+        time.sleep(0.3)
     chat.screenshot(path=str(DOCS_IMG / "eval-tab-open-in-chat.png"))
     chat.close()
 
@@ -152,7 +155,16 @@ def test_evaluation_tab_from_upload_to_comparison(page, app_server, tmp_path):
     assert dl.value.suggested_filename == f"eval-run-{second}.zip"
 
 
-def test_a_run_of_the_shipped_set_shows_progress_and_can_be_cancelled(page, app_server):
+def test_a_run_of_the_shipped_set_shows_progress_and_can_be_cancelled(page, app_server, monkeypatch):
+    # 128 questions take about 10 s on an idle machine: each is slowed down here, so that the
+    # cancel reliably comes before the end (the chat's answers do not go through engine.ask).
+    real_ask = app_server.engine.ask
+
+    def slow_ask(*args, **kwargs):
+        time.sleep(0.15)
+        return real_ask(*args, **kwargs)
+
+    monkeypatch.setattr(app_server.engine, "ask", slow_ask)
     page.get_by_role("tab", name="Evaluation").click()
     before = runs_in(app_server)
     choose(page, "rag-eval-set", "eval/questions.jsonl (shipped)")

@@ -360,21 +360,37 @@ def ingest_bars(enabled: bool):
               help="Where sets that bring their own articles (SQuAD, CMRC) keep them and their index, "
                    "reused across runs (default: <index-dir>/eval-sets/).")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON instead of the table.")
+@click.option("--save/--no-save", default=True, show_default=True,
+              help="Keep the run under <index-dir>/eval-runs/<UTC time>/ (report, results, chart, settings, "
+                   "git commit) for --compare and the app's Evaluation tab.")
+@click.option("--compare", nargs=2, metavar="RUN_A RUN_B", default=None,
+              help="Compare two saved runs question by question (fixed, broke, same) and metric by metric, "
+                   "instead of running: run folder names in <index-dir>/eval-runs/, `latest`, `previous`, or paths.")
 @min_confidence_option
 @llm_options
 @handle_errors
 def eval_(file, index_dir, chroma_url, retrieval, top_k, report_dir, baseline, thresholds, limit, seed, corpus_dir,
-          as_json, min_confidence, **llm):
+          as_json, save, compare, min_confidence, **llm):
     """Score answers, citations, abstention and retrieval on a question set (default eval/questions.jsonl):
     ours (JSONL), SQuAD v1.1/v2.0, CMRC 2018, or plain CSV/JSONL with question and answer(s).
 
     Our set and plain sets use the index (built from data/articles when it is empty); SQuAD and
     CMRC sets get their own index of their own articles, kept under --corpus-dir for the next
-    run. Exit 1 when --thresholds are not met."""
+    run. Exit 1 when --thresholds are not met. Each run is saved under <index-dir>/eval-runs/
+    (unless --no-save); --compare RUN_A RUN_B compares two of them."""
+    from rag import eval_jobs, eval_runs
     from rag import evaluation as ev
     from rag.datasets import load_dataset, sample
     from rag.engine import Engine
 
+    if compare:
+        if file:
+            raise click.UsageError("--compare takes two saved runs, not a question set")
+        runs_at = Settings.from_env(index_dir=index_dir).index_dir
+        a, b = (eval_runs.load_run(eval_runs.resolve_run(runs_at, name)) for name in compare)
+        cmp = eval_runs.compare_runs(a, b)
+        click.echo(json.dumps(cmp, ensure_ascii=False) if as_json else eval_runs.render_comparison(cmp), nl=as_json)
+        return
     path = file or ev.DEFAULT_QUESTIONS
     # Everything the user gave is checked before anything is built or run.
     dataset = load_dataset(path)
@@ -387,14 +403,9 @@ def eval_(file, index_dir, chroma_url, retrieval, top_k, report_dir, baseline, t
                        f"{BASELINE_MAX_QUESTIONS}); pass --baseline to run it", err=True)
     settings = Settings.from_env(index_dir=index_dir, chroma_url=chroma_url, min_confidence=min_confidence,
                                  **llm_settings(**llm))
-    articles, refresh = DEFAULT_ARTICLES, False
-    if dataset.articles is not None:
-        where = ev.materialise(dataset, corpus_dir or Path(settings.index_dir) / "eval-sets")
-        overrides = {"index_dir": where["index"]}
-        if settings.chroma_url:  # one server, many corpora: never write into the user's collection
-            overrides["collection"] = f"eval-{dataset.corpus_key}"
-        settings = settings.replace(**overrides)
-        articles, refresh = where["articles"], True
+    runs_at = settings.index_dir  # runs are kept with the user's index, also for a set with its own
+    # A set with its own articles (SQuAD, CMRC) gets its own index (and Chroma collection).
+    settings, articles, refresh = eval_jobs.corpus_settings(dataset, settings, corpus_dir)
     engine = Engine(settings)
     engine.llm  # a local model starts (or fails to) before the questions
     bar = None
@@ -422,12 +433,20 @@ def eval_(file, index_dir, chroma_url, retrieval, top_k, report_dir, baseline, t
         engine.close()
     gate = ev.check_thresholds(result, limits) if limits is not None else None
     paths = ev.write_report(result, report_dir, gate)
+    run_dir = None
+    if save:
+        run_dir = eval_runs.save_run(result, runs_at, eval_runs.run_settings(
+            result, source="cli", limit=limit, seed=seed), gate)
     if as_json:
         click.echo(json.dumps(ev.to_json(result, gate), ensure_ascii=False))
+        if run_dir is not None:
+            click.echo(f"run saved: {run_dir}", err=True)
     else:
         click.echo(ev.render_table(result))
         chart = paths["chart"] or "not drawn (pip install 'newsrag[eval]' for it)"
         click.echo(f"\nreport: {paths['report']}  chart: {chart}  json: {paths['json']}")
+        if run_dir is not None:
+            click.echo(f"run saved: {run_dir} (rag eval --compare previous latest: what changed)")
     if gate is not None:
         if gate["passed"]:
             click.echo(f"thresholds: all {len(limits)} met ({thresholds})", err=True)

@@ -8,6 +8,7 @@ chatbot's own sanitizer stays on as a second line of defence.
 Endpoints for programs (gradio_client):
     /ask     question (, top_k) -> the JSON of `rag ask --json`
     /upload  one .txt/.md/.html file (gradio_client.handle_file) -> the ingest summary
+    /evaluate, /eval_runs, /eval_result, /eval_compare: the Evaluation tab (rag/eval_tab.py)
 """
 
 from __future__ import annotations
@@ -545,6 +546,9 @@ def build_app(engine, settings: Settings | None = None, *, stream_delay: float =
                                 elem_id="rag-upload")
                 add = gr.Button("Add to the index", variant="primary", elem_id="rag-add")
                 upload_status = gr.HTML(elem_id="rag-upload-status")
+            from rag import eval_tab  # the Evaluation tab (its own module: rag/eval_tab.py)
+
+            eval_tab.build(app, app.settings, llm_label, getattr(app.settings, "upload_nice", 10))
 
         # Programs upload one file at a time through these: kept out of sight in the page.
         with gr.Column(visible=False):
@@ -570,11 +574,18 @@ def build_app(engine, settings: Settings | None = None, *, stream_delay: float =
         api_trigger.click(app.upload_api, [api_file], [api_summary], api_name="upload",
                           concurrency_limit=1, concurrency_id="ingest")
         gr.api(app.ask_api, api_name="ask", **asking)
+        eval_tab.wire_chat_link(demo)  # ?ask=QUESTION links from the Evaluation tab
         demo.load(app.articles_view, None, [table, stats], api_visibility="private")
         articles_tab.select(app.articles_view, None, [table, stats], api_visibility="private")
 
     demo.queue(default_concurrency_limit=CONCURRENCY)
     return demo
+
+
+def _eval_css() -> str:
+    from rag.eval_tab import CSS as EVAL_CSS
+
+    return EVAL_CSS
 
 
 def _lower_priority(nice: int) -> None:
@@ -622,7 +633,7 @@ def launch(demo: gr.Blocks, settings: Settings, host: str = DEFAULT_HOST, port: 
                                 getattr(settings, "login_lockout", 30.0))
     _, url, _ = demo.launch(
         server_name=host, server_port=port, auth=checker, prevent_thread_lock=True, quiet=True,
-        css=CSS, ssr_mode=False, share=False, inbrowser=False,
+        css=CSS + _eval_css(), ssr_mode=False, share=False, inbrowser=False,
         max_file_size=settings.max_article_bytes,
         auth_message="This instance is shared: sign in with the user name and password you were given." if auth else None,
     )

@@ -119,6 +119,42 @@ def test_threshold_gate_passes_and_rejects_unknown_metric(first_run, workdir):
     assert result.exit_code == 1 and "unknown metrics: hit@50" in result.stderr
 
 
+def test_runs_are_saved_and_compared_question_by_question(first_run, workdir):
+    """Every run is kept under <index-dir>/eval-runs/; `--compare RUN_A RUN_B` prints fixed,
+    broke and same, and the metric changes; an unknown run is one error line, exit 1."""
+    assert first_run.exit_code == 0
+    index = workdir / "index"
+    runs = sorted(p for p in (index / "eval-runs").iterdir() if not p.name.startswith("."))
+    assert runs, "the first run was saved"
+    first = runs[0]
+    assert {"report.md", "results.json", "run.json", "scores_by_category.png"} <= {p.name for p in first.iterdir()}
+    meta = json.loads((first / "run.json").read_text("utf-8"))
+    assert meta["settings"]["retrieval"] == "hybrid" and meta["settings"]["source"] == "cli"
+    assert meta["settings"]["baseline"] is True and meta["questions"] == 6
+    # a worse configuration, saved as the latest run
+    result = run(["eval", str(workdir / "subset.jsonl"), "--index-dir", str(index), "--report",
+                  str(workdir / "report-bm25"), "--no-baseline", "--retrieval", "bm25", "--top-k", "1"])
+    assert result.exit_code == 0, result.output
+    assert "run saved: " in result.stdout
+    latest = Path(result.stdout.split("run saved: ")[1].split()[0])
+    out = run(["eval", "--index-dir", str(index), "--compare", first.name, "latest"])
+    assert out.exit_code == 0, out.output
+    text = out.stdout
+    assert f"A: {first.name}" in text and f"B: {latest.name}" in text and "top_k 1" in text
+    assert "fixed," in text and "broke," in text and "same" in text and "fact_recall" in text
+    data = json.loads(run(["eval", "--index-dir", str(index), "--compare", str(first), str(latest), "--json"]).stdout)
+    assert sum(data["counts"].values()) == 6 and {q["status"] for q in data["questions"]} <= {"fixed", "broke", "same"}
+    bad = run(["eval", "--index-dir", str(index), "--compare", first.name, "19990101T000000Z"])
+    assert bad.exit_code == 1
+    lines = bad.stderr.strip().splitlines()
+    assert len(lines) == 1 and "'19990101T000000Z' is not a saved run" in lines[0] and first.name in lines[0]
+    # --no-save keeps nothing
+    before = len(list((index / "eval-runs").iterdir()))
+    result = run(["eval", str(workdir / "subset.jsonl"), "--index-dir", str(index), "--report",
+                  str(workdir / "report-nosave"), "--no-baseline", "--limit", "1", "--no-save"])
+    assert result.exit_code == 0 and len(list((index / "eval-runs").iterdir())) == before
+
+
 # -- a public set (SQuAD 2.0 layout) end to end, as a user runs it -------------------------------
 
 TINY_SQUAD = {"version": "v2.0", "data": [

@@ -18,6 +18,7 @@ export RAG_LOG_FILE="$work/rag.log"
 cd "$work"   # not the source tree: the installed package must stand on its own
 "$rag" ingest "$OLDPWD/data/articles" --index-dir "$work/index"
 "$rag" ask "Who attended the seventh meeting?" --index-dir "$work/index" >/dev/null
+"$rag" ask "谁主持了第七次会议座谈会？" --index-dir "$work/index" --json | grep -q "\"short_answer\": {\"text\": \"袁家军\""  # jieba, in the plain install
 "$rag" stats --index-dir "$work/index"
 "$rag" eval "$OLDPWD/eval/questions.jsonl" --limit 5 --no-baseline --index-dir "$work/index" --report "$work/report" >/dev/null
 test -s "$work/report/report.md" && test -s "$work/report/results.json"

@@ -16,16 +16,18 @@ never reformatted.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import math
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from rag.questions import Kind, Question, canonical
-from rag.reader import DATES, FIGURE, LinearModel, matrix
+from rag.reader import DATES, FIGURE, LinearModel
 from rag.tokenization import EN_STOPWORDS, tokenize
 
 MAX_TOKENS = {"en": 8, "zh": 10}
@@ -380,11 +382,16 @@ def rank(model: LinearModel, spans: list[Span]) -> list[Span]:
     return sorted(spans, key=lambda s: (-s.p, s.start))
 
 
-def _citation_text(answer, n: int) -> tuple[str, str]:
-    for c in answer.citations:
-        if c.n == n:
-            return c.text, c.lang
-    return "", "en"
+def _answer_sentences(answer) -> list[tuple[int, dict, str, str]]:
+    """(index, sentence record, sentence text, language) of each sentence of `answer` whose
+    offsets in its cited passage are known."""
+    passages = {c.n: (c.text, c.lang) for c in answer.citations}
+    out = []
+    for k, s in enumerate(answer.sentences):
+        passage, lang = passages.get(s["citation"], ("", "en"))
+        if s.get("start") is not None and passage:
+            out.append((k, s, passage[s["start"]:s["end"]], lang))
+    return out
 
 
 # -- lists of people ---------------------------------------------------------------------------
@@ -437,7 +444,7 @@ def _zh_people(sentence: str) -> list[tuple[int, int]]:
     return out
 
 
-def _cues(sentence: str, lang: str, only: set[str] | tuple[str, ...] | None) -> list[int]:
+def _cues(sentence: str, lang: str, only: set[str] | None) -> list[int]:
     """Where `sentence` says someone took part (the start of each such word)."""
     from rag.questions import PARTICIPATION, ZH_PARTICIPATION
 
@@ -466,21 +473,14 @@ def list_items(q: Question, answer) -> list[ShortItem]:
     from rag.questions import PARTICIPATION, ZH_PARTICIPATION
 
     if q.lang == "zh":
-        asked = tuple(w for w in ZH_PARTICIPATION if w in q.text and w not in _ZH_GENERIC_PART)
+        asked = {w for w in ZH_PARTICIPATION if w in q.text and w not in _ZH_GENERIC_PART}
     else:
-        asked = tuple(set(canonical(q.terms)) & set(canonical(PARTICIPATION)) - _GENERIC_PART)
-    sentences = []
-    for s in answer.sentences:
-        passage, lang = _citation_text(answer, s["citation"])
-        if s.get("start") is None or not passage:
-            continue
-        sentences.append((s, passage[s["start"]:s["end"]], lang))
-    narrow = bool(asked) and any(_cues(text, lang, set(asked) if lang != "zh" else asked)
-                                 for _, text, lang in sentences)
+        asked = set(canonical(q.terms)) & set(canonical(PARTICIPATION)) - _GENERIC_PART
+    sentences = _answer_sentences(answer)
+    narrow = bool(asked) and any(_cues(text, lang, asked) for _, _, text, lang in sentences)
     items: dict[str, ShortItem] = {}
-    for s, sentence, lang in sentences:
-        only = (set(asked) if lang != "zh" else asked) if narrow else None
-        cues = _cues(sentence, lang, only)
+    for _, s, sentence, lang in sentences:
+        cues = _cues(sentence, lang, asked if narrow else None)
         if not cues:
             continue
         people = _zh_people(sentence) if lang == "zh" else _en_people(sentence)
@@ -502,14 +502,9 @@ def spans_of(q: Question, answer, weights: dict[str, float]) -> list[tuple[Span,
     # The best sentences only: a short answer comes from what the reader ranks first, and a
     # gathered list's every sentence would multiply the spans (and the time) to no use.
     best = sorted(range(len(answer.sentences)), key=lambda k: -answer.sentences[k].get("p", 0.0))[:MAX_SENTENCES]
-    for k, s in enumerate(answer.sentences):
+    for k, s, sentence, lang in _answer_sentences(answer):
         if k not in best:
             continue
-        passage, lang = _citation_text(answer, s["citation"])
-        a = s.get("start")
-        if a is None or not passage:
-            continue
-        sentence = passage[a:s["end"]]
         cands = candidate_spans(sentence, lang)
         span_features(q, sentence, cands, weights, s.get("p", 0.0), k == best[0], lang)
         out.extend((c, s) for c in cands)
@@ -538,7 +533,7 @@ def short_answer(q: Question, answer, model: LinearModel, weights: dict[str, flo
                                   sent["start"] + best.end)], best.p)
 
 
-MODEL_PATH = __import__("pathlib").Path(__file__).parent / "models" / "short.json"
+MODEL_PATH = Path(__file__).parent / "models" / "short.json"
 
 
 @dataclass
@@ -560,8 +555,5 @@ class ShortModel:
 
 
 @functools.lru_cache(maxsize=4)
-def load(path=MODEL_PATH) -> ShortModel:
-    import json
-    from pathlib import Path
-
+def load(path: Path = MODEL_PATH) -> ShortModel:
     return ShortModel.from_json(json.loads(Path(path).read_text("utf-8")))

@@ -279,7 +279,7 @@ def stats_html(stats: dict[str, Any]) -> str:
 def history_entry(turn: dict[str, Any]) -> str:
     """An earlier turn as the engine reads it for a follow-up: the question and its short
     answer, so that "it" in "When was it built?" can be what the last answer named."""
-    short = (turn.get("result") or {}).get("short_answer") if isinstance(turn.get("result"), dict) else None
+    short = (turn.get("result") or {}).get("short_answer")
     return f'{turn["question"]} {short["text"]}' if short else turn["question"]
 
 

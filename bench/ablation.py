@@ -20,10 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from rag import evaluation as ev
+from rag.eval import runner as ev
 from rag.config import DEFAULT_ARTICLES, Settings
 from rag.engine import Engine
-from rag.evaluation import fmt
+from rag.eval.runner import fmt
 
 COLUMNS = [("hit@1", "hit@1"), ("hit@5", "hit@5"), ("mrr", "MRR"), ("ndcg@5", "nDCG@5"),
            ("context_fact_recall", "ctx fact recall"), ("fact_recall", "fact recall"),
@@ -58,7 +58,7 @@ def run(chunks: list[int], modes: list[str], questions_path: Path, top_k: int, b
     if baseline:
         print("llama-index baseline ...", file=sys.stderr)
         if embed_model is None:
-            from rag.embedding import make_embedding
+            from rag.store.embedding import make_embedding
 
             embed_model = make_embedding("e5")
         base = ev.run_baseline(questions, embed_model, articles)

@@ -29,7 +29,7 @@ def served_shipped_index(prefix: str) -> Iterator[tuple[str, Path]]:
     work = Path(tempfile.mkdtemp(prefix=prefix))
     index = work / "index"
     env = {**os.environ, "RAG_LOG_FILE": str(work / "rag.log")}
-    rag = [sys.executable, "-m", "rag.cli"]
+    rag = [sys.executable, "-m", "rag.app.cli"]
     t0 = time.perf_counter()
     subprocess.run([*rag, "ingest", str(ROOT / "data" / "articles"), "--index-dir", str(index)], check=True,
                    env=env, capture_output=True)

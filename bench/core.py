@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rag.config import DEFAULT_ARTICLES, PROJECT_ROOT, Settings
 from rag.engine import Engine
-from rag.metrics import percentile
+from rag.eval.metrics import percentile
 
 
 def main() -> None:

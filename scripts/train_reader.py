@@ -1,4 +1,4 @@
-"""Train the reader (rag/models/reader.json) and measure it by cross-validation grouped by article.
+"""Train the reader (rag/answer/models/reader.json) and measure it by cross-validation grouped by article.
 
     .venv/bin/pip install -e '.[train]'
     .venv/bin/python scripts/train_reader.py            # ../shared/benchmarks + eval/questions.jsonl
@@ -35,10 +35,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag import metrics as M  # noqa: E402
-from rag import answering, reader  # noqa: E402
+from rag.eval import metrics as M  # noqa: E402
+from rag.answer import extractive as answering  # noqa: E402
+from rag.answer import reader
 from rag.config import DEFAULT_ARTICLES, Settings  # noqa: E402
-from rag.datasets import Dataset, load_dataset, write_articles  # noqa: E402
+from rag.eval.datasets import Dataset, load_dataset, write_articles  # noqa: E402
 from rag.engine import Engine  # noqa: E402
 
 log = logging.getLogger("train_reader")
@@ -60,7 +61,7 @@ FEATURE_GROUPS = {
 
 
 def holds_answer(text: str, answers) -> bool:
-    """A gold answer occurs in `text` as `rag eval` counts it (rag.metrics.answer_occurs)."""
+    """A gold answer occurs in `text` as `rag eval` counts it (rag.eval.metrics.answer_occurs)."""
     t = M.answer_text(text)
     return any(M.answer_occurs(t, a) for a in answers)
 
@@ -71,7 +72,7 @@ class DictLexicon:
 
     @classmethod
     def of(cls, lexicon, q) -> "DictLexicon":
-        from rag.questions import canonical
+        from rag.answer.questions import canonical
 
         toks = set(q.terms) | set(canonical(q.terms))
         return cls({t: lexicon.idf(t) for t in toks})

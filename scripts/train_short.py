@@ -1,4 +1,4 @@
-"""Train the short-answer span model (rag/models/short.json) and score short answers the way
+"""Train the short-answer span model (rag/answer/models/short.json) and score short answers the way
 SQuAD and CMRC score readers, by cross-validation grouped by article.
 
     .venv/bin/pip install -e '.[train]'
@@ -9,7 +9,7 @@ CC BY-SA 4.0; our eval/questions.jsonl, whose `gold_short` answers are the label
 
 1. Every question is read once by a reader that never saw its article (5 folds by article,
    the reader retrained per fold as in train_reader.py): the sentences the engine would show.
-2. The candidate spans of those sentences (rag/spans.py) are labelled by their F1 against the
+2. The candidate spans of those sentences (rag/answer/spans.py) are labelled by their F1 against the
    gold answers: the spans with the best F1 (at least 0.5) are the positives.
 3. A conditional logit over a question's spans (the same ranker as the reader's sentences) is
    trained on the other folds and applied to each fold's answers; exact match and F1 are
@@ -37,9 +37,13 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import train_reader as TR  # noqa: E402
 
-from rag import answering, reader, spans  # noqa: E402
-from rag import metrics as M  # noqa: E402
-from rag.datasets import load_dataset  # noqa: E402
+from rag.answer import extractive as answering  # noqa: E402
+
+from rag.answer import reader
+
+from rag.answer import spans
+from rag.eval import metrics as M  # noqa: E402
+from rag.eval.datasets import load_dataset  # noqa: E402
 
 log = logging.getLogger("train_short")
 MIN_POSITIVE_F1 = 0.5

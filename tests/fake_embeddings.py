@@ -1,5 +1,5 @@
 """A stand-in OpenAI-compatible embeddings server on a loopback port, for fast tests of the
-client side (rag.embedding.OpenAIEmbeddingService): hash vectors, a record of every request,
+client side (rag.store.embedding.OpenAIEmbeddingService): hash vectors, a record of every request,
 the most requests it had in flight at once, and a switch to fail."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from rag.embedding import HashEmbedding
+from rag.store.embedding import HashEmbedding
 
 
 class FakeEmbeddingServer:

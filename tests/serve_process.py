@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tests.app_fixtures import free_port
 
-RAG = [sys.executable, "-m", "rag.cli"]
+RAG = [sys.executable, "-m", "rag.app.cli"]
 
 GLIMMER = """First Glimmerbrook Water Summit held in Lanternfield
 2024-03-14

@@ -6,12 +6,14 @@ import json
 import numpy as np
 import pytest
 
-from rag import answering, reader
-from rag.citations import check
-from rag.questions import analyse
-from rag.retrieval import Hit
-from rag.passages import split_sentences
-from rag.tokenization import tokenize
+from rag.answer import extractive as answering
+
+from rag.answer import reader
+from rag.answer.citations import check
+from rag.answer.questions import analyse
+from rag.retrieve.hybrid import Hit
+from rag.ingest.chunking import split_sentences
+from rag.lang.tokenization import tokenize
 
 
 class Lexicon:
@@ -50,7 +52,7 @@ SEVENTH = [
 
 @pytest.fixture(scope="module", autouse=True)
 def e5():
-    from rag.embedding import make_embedding
+    from rag.store.embedding import make_embedding
 
     global _E5
     _E5 = make_embedding("e5", 2, 32)

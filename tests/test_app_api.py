@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from gradio_client import Client, handle_file
 
-from rag.citations import markers
+from rag.answer.citations import markers
 from rag.config import PROJECT_ROOT
 from tests.app_fixtures import *  # noqa: F403  (the shared server)
 from tests.app_fixtures import free_port, write_article

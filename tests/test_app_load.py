@@ -9,7 +9,7 @@ import importlib.util
 
 import pytest
 
-from rag.citations import markers
+from rag.answer.citations import markers
 from rag.config import PROJECT_ROOT
 from tests.app_fixtures import *  # noqa: F403  (the shared server)
 

@@ -18,7 +18,7 @@ def test_invalid_utf8_line_is_one_error_and_the_batch_goes_on(real_index, tmp_pa
              b"\n"
              + "谁主持了第七次会议座谈会？\n".encode())
     env = {**os.environ, "RAG_LOG_FILE": str(tmp_path / "rag.log")}
-    p = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "-", "--json", "--index-dir", str(real_index)],
+    p = subprocess.run([sys.executable, "-m", "rag.app.cli", "ask", "-", "--json", "--index-dir", str(real_index)],
                        input=stdin, capture_output=True, env=env, timeout=300)
     out = [json.loads(line) for line in p.stdout.decode().splitlines()]
     assert p.returncode == 1, p.stderr  # one line failed
@@ -33,6 +33,6 @@ def test_invalid_utf8_line_is_one_error_and_the_batch_goes_on(real_index, tmp_pa
 
 def test_undecodable_argument_is_a_usage_error(real_index, tmp_path):
     env = {**os.environ, "RAG_LOG_FILE": str(tmp_path / "rag.log")}
-    p = subprocess.run([sys.executable.encode(), b"-m", b"rag.cli", b"ask", b"caf\xe9 \xff?", b"--index-dir",
+    p = subprocess.run([sys.executable.encode(), b"-m", b"rag.app.cli", b"ask", b"caf\xe9 \xff?", b"--index-dir",
                         str(real_index).encode()], capture_output=True, env=env, timeout=300)
     assert p.returncode == 2 and b"not valid Unicode" in p.stderr and b"Traceback" not in p.stderr

@@ -7,8 +7,8 @@ import re
 import pytest
 
 from bench import corpus, scale
-from rag.loading import read_article
-from rag.questions import anchors_in_text
+from rag.ingest.loading import read_article
+from rag.answer.questions import anchors_in_text
 
 from tests.fake_embeddings import FakeEmbeddingServer
 

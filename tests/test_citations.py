@@ -1,5 +1,5 @@
-from rag.citations import CitationList, check, markers, renumber
-from rag.retrieval import Hit
+from rag.answer.citations import CitationList, check, markers, renumber
+from rag.retrieve.hybrid import Hit
 
 
 def hit(pid: str, article="a") -> Hit:

@@ -2,9 +2,11 @@ from pathlib import Path
 
 import pytest
 
-from rag import cleaning, language
+from rag.ingest import cleaning
+
+import rag.lang as language
 from rag.errors import ArticleError
-from rag.loading import find_article_files, read_article
+from rag.ingest.loading import find_article_files, read_article
 
 from tests.conftest import ARTICLES, FIFTH, SEVENTH
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from rag.cli import main
+from rag.app.cli import main
 from rag.config import PROJECT_ROOT
 
 from tests.conftest import SEVENTH
 
 pytestmark = pytest.mark.slow
-RAG = [sys.executable, "-m", "rag.cli"]
+RAG = [sys.executable, "-m", "rag.app.cli"]
 
 
 def run(*args, stdin=None, index=None):

@@ -1,4 +1,4 @@
-"""rag.datasets: every question-set format from a tiny file written here, the errors users see
+"""rag.eval.datasets: every question-set format from a tiny file written here, the errors users see
 (with line numbers), sampling, the articles a public set brings, and `rag eval` refusing a bad
 file before it builds or runs anything (no model is loaded in this module)."""
 
@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from rag.cli import main
-from rag.datasets import EvalError, load_dataset, sample, write_articles
-from rag.evaluation import corpus_folder, load_questions, load_thresholds
+from rag.app.cli import main
+from rag.eval.datasets import EvalError, load_dataset, sample, write_articles
+from rag.eval.runner import corpus_folder, load_questions, load_thresholds
 
 
 def write(path: Path, content) -> Path:
@@ -210,7 +210,7 @@ def test_min_confidence_out_of_range_is_a_usage_error(command, tmp_path):
 
 
 def test_min_confidence_reaches_the_settings(monkeypatch, tmp_path):
-    import rag.cli as cli
+    import rag.app.cli as cli
 
     seen = {}
 
@@ -222,10 +222,10 @@ def test_min_confidence_reaches_the_settings(monkeypatch, tmp_path):
     result = CliRunner().invoke(main, ["ask", "Who?", "--min-confidence", "0.25"])
     assert result.exit_code == 1 and seen["min_confidence"] == 0.25
 
-    import rag.webapp
+    import rag.app.web.chat
 
     def fake_serve(**kwargs):
         seen["serve"] = kwargs
-    monkeypatch.setattr(rag.webapp, "serve", fake_serve)
+    monkeypatch.setattr(rag.app.web.chat, "serve", fake_serve)
     assert CliRunner().invoke(main, ["serve", "--min-confidence", "0.5"]).exit_code == 0
     assert seen["serve"]["min_confidence"] == 0.5

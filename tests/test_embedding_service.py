@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from rag.config import Settings
-from rag.embedding import HashEmbedding, OpenAIEmbeddingService, _base_url
+from rag.store.embedding import HashEmbedding, OpenAIEmbeddingService, _base_url
 from rag.engine import Engine
 from rag.errors import EmbeddingServiceError
 
@@ -132,7 +132,7 @@ def test_engine_ingests_and_answers_through_the_service(servers, tmp_path, artic
 
 def test_cli_reports_an_unreachable_service_in_one_line(tmp_path):
     url = dead_url()
-    r = subprocess.run([sys.executable, "-m", "rag.cli", "ingest", str(ARTICLES), "--index-dir", str(tmp_path),
+    r = subprocess.run([sys.executable, "-m", "rag.app.cli", "ingest", str(ARTICLES), "--index-dir", str(tmp_path),
                         "--embed-url", url], capture_output=True, text=True, timeout=120)
     assert r.returncode == 1
     assert r.stderr.strip().splitlines() == [

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.citations import check
+from rag.answer.citations import check
 
 from tests.conftest import FIFTH, SEVENTH
 

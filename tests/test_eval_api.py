@@ -12,7 +12,7 @@ import time
 import pytest
 from gradio_client import Client, handle_file
 
-from rag.evaluation import DEFAULT_QUESTIONS
+from rag.eval.runner import DEFAULT_QUESTIONS
 from tests.app_fixtures import *  # noqa: F403  (the shared server)
 from tests.app_fixtures import free_port
 from tests.serve_process import dependency
@@ -117,7 +117,7 @@ def test_chat_answers_while_the_shipped_set_is_evaluated(client, app_server):
 
 
 def test_auth_covers_the_evaluation_endpoints(app_server):
-    from rag.webapp import build_app, launch
+    from rag.app.web.chat import build_app, launch
 
     demo = build_app(app_server.engine, app_server.settings)
     url = launch(demo, app_server.settings, "127.0.0.1", free_port(), auth=("alice", "s3cret"))

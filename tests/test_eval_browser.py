@@ -13,7 +13,7 @@ import time
 import pytest
 
 from rag.config import PROJECT_ROOT
-from rag.evaluation import DEFAULT_QUESTIONS
+from rag.eval.runner import DEFAULT_QUESTIONS
 from tests.app_fixtures import *  # noqa: F403  (the shared server)
 from tests.test_app_browser import ANSWER_TIMEOUT, browser, expect, page  # noqa: F401  (fixtures)
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from rag.cli import main
-from rag.evaluation import BASELINE_METRICS, DEFAULT_QUESTIONS, METRIC_ORDER
+from rag.app.cli import main
+from rag.eval.runner import BASELINE_METRICS, DEFAULT_QUESTIONS, METRIC_ORDER
 
 pytestmark = pytest.mark.slow
 
@@ -190,7 +190,7 @@ def rag_eval(*args: str) -> subprocess.CompletedProcess:
     root = Path(__file__).resolve().parent.parent
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
     env.pop("RAG_INDEX_DIR", None)
-    return subprocess.run([sys.executable, "-m", "rag.cli", "eval", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "rag.app.cli", "eval", *args], capture_output=True, text=True,
                           env=env, timeout=900)
 
 

@@ -1,5 +1,5 @@
-"""Saved evaluation runs (rag.eval_runs), the tab's rendering (rag.eval_tab) and feedback drafts
-(rag.feedback_drafts) on small hand-made results: no model, no server."""
+"""Saved evaluation runs (rag.eval.runs), the tab's rendering (rag.app.web.eval_tab) and feedback drafts
+(rag.eval.drafts) on small hand-made results: no model, no server."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from rag import eval_runs, feedback_drafts
-from rag.datasets import EvalError, load_dataset
-from rag.evaluation import GROUP_METRICS, METRIC_ORDER
+from rag.eval import runs as eval_runs
+
+from rag.eval import drafts as feedback_drafts
+from rag.eval.datasets import EvalError, load_dataset
+from rag.eval.runner import GROUP_METRICS, METRIC_ORDER
 
 EVIL = '<img src=x onerror=alert(1)>'
 
@@ -116,7 +118,7 @@ def test_a_half_written_run_is_never_listed(tmp_path, monkeypatch):
         t.join()
     assert len(eval_runs.list_runs(tmp_path)) == 5
 
-    from rag import evaluation
+    from rag.eval import runner as evaluation
 
     def broken(*args, **kwargs):
         raise OSError(28, "No space left on device")
@@ -145,7 +147,7 @@ def test_failure_kinds():
 # -- the tab's rendering -------------------------------------------------------------------------
 
 def test_rendering_escapes_a_malicious_question_everywhere():
-    from rag import eval_tab
+    from rag.app.web import eval_tab
 
     cmp = eval_runs.compare_results(A, B)
     bad = {**A_ROWS[3], "answer": EVIL, "citations": [{"n": 1, "article_id": EVIL}],
@@ -165,7 +167,7 @@ def test_rendering_escapes_a_malicious_question_everywhere():
 
 
 def test_metrics_changes_are_coloured_by_better_and_worse():
-    from rag import eval_tab
+    from rag.app.web import eval_tab
 
     html = eval_tab.metrics_html({"fact_recall": 0.9, "false_abstention": 0.2}, {"fact_recall": 0.7},
                                  {"fact_recall": 0.95, "false_abstention": 0.1}, "run-1")
@@ -176,7 +178,7 @@ def test_metrics_changes_are_coloured_by_better_and_worse():
 
 
 def test_failed_questions_filter_by_category_language_and_reason():
-    from rag import eval_tab
+    from rag.app.web import eval_tab
 
     rows = [row("q1", failures=["x"], answered=False, fact_recall=0.0, category="who", language="en"),
             row("q2", failures=["x"], fact_recall=0.5, category="list", language="zh"),
@@ -192,8 +194,8 @@ def test_failed_questions_filter_by_category_language_and_reason():
 def test_progress_shows_done_running_scores_and_time_left():
     import time
 
-    from rag import eval_tab
-    from rag.eval_jobs import Job
+    from rag.app.web import eval_tab
+    from rag.eval.jobs import Job
 
     job = Job(id="j", set_name="s", total=10, state="running", done=4, started=time.monotonic() - 8,
               answerable=3, recall_sum=2.0, abstention_right=3)

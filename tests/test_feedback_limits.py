@@ -7,9 +7,9 @@ from types import SimpleNamespace
 import gradio as gr
 import pytest
 
-from rag import feedback
+from rag.app import feedback
 from rag.config import Settings
-from rag.webapp import ChatApp
+from rag.app.web.chat import ChatApp
 from tests.test_webapp_unit import FakeEngine
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from rag.retrieval import Mode, cosine_from_chroma, fuse, rrf
+from rag.retrieve.hybrid import Mode, cosine_from_chroma, fuse, rrf
 
 
 def test_rrf_against_hand_computed_values():

@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
-from rag import store
-from rag.embedding import HashEmbedding
+from rag.store import manifest as store
+from rag.store.embedding import HashEmbedding
 from rag.engine import Engine
 from rag.errors import IndexMissingError
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-RAG = [sys.executable, "-m", "rag.cli"]
+RAG = [sys.executable, "-m", "rag.app.cli"]
 ARTICLE = ("Quillmarsh Lantern Forum opens\n2024-05-01\n\n"
            "The Quillmarsh Lantern Forum was held in Quillmarsh on May 1, 2024, and was chaired by Delphine Raske.\n")
 

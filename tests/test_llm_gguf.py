@@ -13,12 +13,12 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from rag.citations import check
-from rag.cli import main
+from rag.answer.citations import check
+from rag.app.cli import main
 from rag.config import Settings
 from rag.engine import Engine
-from rag.generative import Draft
-from rag.llm import ChatLLM, LLMSetupError
+from rag.generate.grounded import Draft
+from rag.generate.client import ChatLLM, LLMSetupError
 from tests.test_llm_server import QUESTION, injected_engine  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.slow
@@ -28,7 +28,7 @@ pytest.importorskip("xllamacpp", reason="the llama.cpp runtime is not installed:
 
 @pytest.fixture(scope="module")
 def gguf():
-    from rag.llm_local import fetch_test_model
+    from rag.generate.local import fetch_test_model
 
     try:
         return fetch_test_model()
@@ -38,7 +38,7 @@ def gguf():
 
 @pytest.fixture(scope="module")
 def server(gguf):
-    from rag.llm_local import LocalServer
+    from rag.generate.local import LocalServer
 
     s = LocalServer.start(gguf, context=4096)
     yield s
@@ -121,7 +121,7 @@ def test_rag_eval_with_a_local_gguf(real_engine, gguf, tmp_path):
 
 
 def test_a_file_that_is_not_a_model_is_a_clear_error(tmp_path):
-    from rag.llm_local import LocalServer
+    from rag.generate.local import LocalServer
 
     bad = tmp_path / "bad.gguf"
     bad.write_bytes(b"not a model" * 100)

@@ -13,13 +13,13 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from rag.citations import check
-from rag.cli import main
+from rag.answer.citations import check
+from rag.app.cli import main
 from rag.config import Settings
-from rag.embedding import HashEmbedding
+from rag.store.embedding import HashEmbedding
 from rag.engine import Engine
-from rag.evaluation import METRIC_ORDER
-from rag.generative import Draft
+from rag.eval.runner import METRIC_ORDER
+from rag.generate.grounded import Draft
 from tests.llm_fakes import FakeLLMServer, closed_port_url
 
 pytestmark = pytest.mark.slow
@@ -223,7 +223,7 @@ def test_rag_eval_with_llm_url_reports_the_same_metrics(real_engine, tmp_path):
 # -- the chat app ------------------------------------------------------------------------------------
 
 def test_chat_streams_the_draft_then_shows_the_verified_answer(real_engine):
-    from rag.webapp import ChatApp
+    from rag.app.web.chat import ChatApp
 
     with FakeLLMServer(copy_first_sentence, delay=0.15) as fake:
         engine = engine_for(real_engine, llm_url=fake.url, llm_model="fake")

@@ -1,4 +1,4 @@
-"""Every metric of rag.metrics against values computed by hand on a tiny fixed example.
+"""Every metric of rag.eval.metrics against values computed by hand on a tiny fixed example.
 
 The example: a question whose gold span is "Chen Min'er presided", five retrieved passages
 of which the 2nd and 4th hold the span (the 4th with a line break and a curly apostrophe
@@ -9,8 +9,8 @@ import math
 
 import pytest
 
-from rag import metrics as M
-from rag.evaluation import EvalQuestion, aggregate, failure_reasons, score_answer, score_retrieval
+from rag.eval import metrics as M
+from rag.eval.runner import EvalQuestion, aggregate, failure_reasons, score_answer, score_retrieval
 
 GOLD = ["Chen Min'er presided"]
 PASSAGES = [
@@ -218,7 +218,7 @@ def test_below_thresholds():
         M.below_thresholds(metrics, {"hit@50": 0.5})
 
 
-# -- one question scored end to end (rag.evaluation glue, no engine) ---------------------------
+# -- one question scored end to end (rag.eval.runner glue, no engine) ---------------------------
 
 def _q(answerable=True, facts=(("Chen Min'er",), ("June 29",)), spans=("Chen Min'er presided",)):
     return EvalQuestion("q1", "Who presided?", "en", "who", answerable, tuple(facts),

@@ -1,7 +1,7 @@
 import pytest
 
-from rag.loading import Document, read_article
-from rag.passages import chunk_document, count_tokens, split_sentences
+from rag.ingest.loading import Document, read_article
+from rag.ingest.chunking import chunk_document, count_tokens, split_sentences
 
 from tests.conftest import ARTICLES, SEVENTH
 

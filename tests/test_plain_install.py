@@ -26,7 +26,7 @@ def run_eval(index, cwd, shadow, *args):
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(shadow), *filter(None, [env.get("PYTHONPATH")])])
     env["RAG_LOG_FILE"] = str(cwd / "rag.log")
-    return subprocess.run([sys.executable, "-m", "rag.cli", "eval", "--limit", "3", "--no-baseline",
+    return subprocess.run([sys.executable, "-m", "rag.app.cli", "eval", "--limit", "3", "--no-baseline",
                            "--index-dir", str(index), *args],
                           capture_output=True, text=True, env=env, cwd=cwd, timeout=600)
 

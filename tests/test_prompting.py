@@ -1,12 +1,12 @@
 """Prompt building: numbered passages between tags, article text defused, the answer language,
-and trimming to the model's context window (counted with cl100k, rag.passages.count_tokens)."""
+and trimming to the model's context window (counted with cl100k, rag.ingest.chunking.count_tokens)."""
 
 from __future__ import annotations
 
 import pytest
 
-from rag import prompting
-from rag.passages import count_tokens
+from rag.generate import prompt as prompting
+from rag.ingest.chunking import count_tokens
 from tests.test_verify import FIFTH, INJECTED, SEVENTH, ZH, hit
 
 

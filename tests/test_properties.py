@@ -11,11 +11,13 @@ import gradio as gr
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from rag import cleaning, inputs
+from rag.ingest import cleaning
+
+from rag.app import inputs
 from rag.errors import RagError
-from rag.loading import Document, read_article
-from rag.passages import chunk_document, split_sentences
-from rag.questions import analyse
+from rag.ingest.loading import Document, read_article
+from rag.ingest.chunking import chunk_document, split_sentences
+from rag.answer.questions import analyse
 
 SCRIPTS = st.sampled_from([
     "The seventh meeting was held in Bishan. ", "重庆市委书记袁家军主持会议并讲话。", "第七次会议，", "Ⅶ ",
@@ -97,9 +99,9 @@ def test_ask_inputs_raise_only_usage_errors(q, k):
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     from rag.config import DEFAULT_ARTICLES, Settings
-    from rag.embedding import HashEmbedding
+    from rag.store.embedding import HashEmbedding
     from rag.engine import Engine
-    from rag.webapp import ChatApp
+    from rag.app.web.chat import ChatApp
 
     settings = Settings(index_dir=tmp_path_factory.mktemp("prop-index"))
     engine = Engine(settings, embed_model=HashEmbedding())

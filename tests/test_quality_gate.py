@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from rag import evaluation as ev
+from rag.eval import runner as ev
 from rag.config import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow

@@ -1,6 +1,6 @@
 import pytest
 
-from rag.questions import Kind, analyse, anchors_in_text, proper_names
+from rag.answer.questions import Kind, analyse, anchors_in_text, proper_names
 
 
 @pytest.mark.parametrize("text,kind", [

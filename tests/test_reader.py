@@ -6,8 +6,12 @@ import json
 import numpy as np
 import pytest
 
-from rag import answering, reader, store
-from rag.questions import Kind, analyse
+from rag.answer import extractive as answering
+
+from rag.answer import reader
+
+from rag.store import manifest as store
+from rag.answer.questions import Kind, analyse
 from tests.test_answering import Lexicon, make_hit
 
 

@@ -6,11 +6,11 @@ import math
 import numpy as np
 import pytest
 
-from rag import store
-from rag.bm25 import BM25Index
-from rag.embedding import E5Embedding
+from rag.store import manifest as store
+from rag.store.bm25 import BM25Index
+from rag.store.embedding import E5Embedding
 from rag.engine import Engine
-from rag.tokenization import tokenize
+from rag.lang.tokenization import tokenize
 
 from tests.conftest import FIFTH, SEVENTH
 
@@ -185,7 +185,7 @@ def test_an_unchanged_ingest_never_loads_the_model(real_index):
 
 def test_bm25_of_an_incremental_ingest_equals_a_fresh_build(fake_engine, articles_copy, tmp_path):
     from rag.config import Settings
-    from rag.embedding import HashEmbedding
+    from rag.store.embedding import HashEmbedding
 
     step = fake_engine()
     step.ingest([articles_copy / f"{FIFTH}.txt"])

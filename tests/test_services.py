@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from rag.config import Settings
-from rag.embedding import E5Embedding
+from rag.store.embedding import E5Embedding
 from rag.engine import Engine
 
 from tests.conftest import ARTICLES, FIFTH, SEVENTH
@@ -87,7 +87,7 @@ def test_two_embedding_servers_share_an_ingest_and_give_the_local_models_vectors
 
 def test_an_unreachable_embedding_server_is_one_line_on_stderr(tmp_path):
     dead = f"http://127.0.0.1:{free_port()}"
-    r = subprocess.run([sys.executable, "-m", "rag.cli", "ingest", str(ARTICLES), "--index-dir", str(tmp_path),
+    r = subprocess.run([sys.executable, "-m", "rag.app.cli", "ingest", str(ARTICLES), "--index-dir", str(tmp_path),
                         "--embed-url", dead], capture_output=True, text=True, timeout=120)
     assert r.returncode == 1
     lines = r.stderr.strip().splitlines()

@@ -1,11 +1,11 @@
-"""Short answers: candidate spans, list items, and the model's use (rag/spans.py)."""
+"""Short answers: candidate spans, list items, and the model's use (rag/answer/spans.py)."""
 
 import pytest
 
-from rag import spans
-from rag.answering import Answer
-from rag.citations import Citation
-from rag.questions import analyse
+from rag.answer import spans
+from rag.answer.extractive import Answer
+from rag.answer.citations import Citation
+from rag.answer.questions import analyse
 
 
 def texts(sentence, lang="en"):

@@ -2,8 +2,8 @@ import math
 
 import pytest
 
-from rag.bm25 import BM25Index
-from rag.tokenization import tokenize
+from rag.store.bm25 import BM25Index
+from rag.lang.tokenization import tokenize
 
 
 def test_english_is_lowercased_stemmed_and_stopworded():

@@ -7,9 +7,9 @@ import os
 import threading
 from pathlib import Path
 
-from rag import embedding
+from rag.store import embedding
 from rag.config import Settings
-from rag.webapp import ChatApp
+from rag.app.web.chat import ChatApp
 from tests.test_webapp_unit import FakeEngine
 
 
@@ -54,7 +54,7 @@ def test_a_question_goes_before_waiting_background_calls():
 
 class RecordingEngine(FakeEngine):
     def ingest(self, paths, progress=None, embed_batch=None, **kw):
-        from rag.ingest import IngestReport
+        from rag.ingest.pipeline import IngestReport
 
         self.seen = {"thread": threading.current_thread().name, "embed_batch": embed_batch,
                      "background": getattr(embedding._calls.local, "background", False),

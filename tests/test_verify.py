@@ -1,5 +1,5 @@
 """Verification of generated sentences against the passages they cite, with a fake embedder
-(rag.embedding.HashEmbedding) and hand-made passages; and the generate() flow with a fake model."""
+(rag.store.embedding.HashEmbedding) and hand-made passages; and the generate() flow with a fake model."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import json
 import numpy as np
 import pytest
 
-from rag.answering import Answer
-from rag.citations import check
-from rag.embedding import HashEmbedding
-from rag.generative import Draft, Generated, generate, looping
-from rag.llm import LLMError
-from rag.passages import split_sentences
-from rag.retrieval import Hit
-from rag.verify import (INSTRUCTION, check_facts, figures, is_abstention, names, split_claims, thresholds_for,
+from rag.answer.extractive import Answer
+from rag.answer.citations import check
+from rag.store.embedding import HashEmbedding
+from rag.generate.grounded import Draft, Generated, generate, looping
+from rag.generate.client import LLMError
+from rag.ingest.chunking import split_sentences
+from rag.retrieve.hybrid import Hit
+from rag.generate.verify import (INSTRUCTION, check_facts, figures, is_abstention, names, split_claims, thresholds_for,
                         verify)
 
 EMB = HashEmbedding()

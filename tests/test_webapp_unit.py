@@ -9,9 +9,13 @@ from pathlib import Path
 import gradio as gr
 import pytest
 
-from rag import feedback, uploads, webapp
+from rag.app import feedback
+
+from rag.ingest import uploads
+
+from rag.app.web import chat as webapp
 from rag.errors import ArticleError, IndexMissingError, QuestionError
-from rag.webapp import (ChatApp, answer_chunks, answer_html, chat_messages, highlight_html, link_markers,
+from rag.app.web.chat import (ChatApp, answer_chunks, answer_html, chat_messages, highlight_html, link_markers,
                         parse_auth, question_html)
 
 EVIL = '<script>window.__xss=1</script><img src=x onerror="window.__xss=1">'

@@ -1,0 +1,163 @@
+"""Checks that `rag ingest` makes before it trusts the index, and the repairs it makes.
+
+Everything in the index folder but the uploads and the feedback is derived, so everything else
+can be rebuilt: BM25 from the passages stored in Chroma, vectors from the article files, the
+manifest from what Chroma stores plus the files. A check that costs only file reads
+(`quick_problems`) runs on every ingest, so an ingest of unchanged files stays fast; when it
+finds something, or with `rag ingest --repair`, the deep check (`missing_passages`) opens
+Chroma and looks for every passage the manifest names. Damaged files are moved aside (named
+`*.broken-<time>`), never deleted, and uploads/ and feedback.jsonl are never touched.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from rag.store import manifest as store
+from rag.store.bm25 import BM25Index
+
+log = logging.getLogger(__name__)
+
+SQLITE = "chroma.sqlite3"
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def chroma_file_problem(index_dir: Path) -> str | None:
+    """Why the embedded Chroma store cannot be right, from its files alone; None when it may be."""
+    folder = index_dir / "chroma"
+    if not folder.exists():
+        return "its Chroma store is missing"
+    db = folder / SQLITE
+    try:
+        with open(db, "rb") as fh:
+            head = fh.read(len(SQLITE_MAGIC))
+    except FileNotFoundError:
+        return f"its Chroma database ({SQLITE}) is missing"
+    except OSError as exc:
+        return f"its Chroma database cannot be read ({exc.strerror})"
+    if not head:
+        return f"its Chroma database ({SQLITE}) is empty"
+    if head != SQLITE_MAGIC:
+        return f"its Chroma database ({SQLITE}) is not an SQLite file"
+    return None
+
+
+def stored_passages(index_dir: Path) -> int | None:
+    """How many vectors Chroma's database holds, read with sqlite3 (read-only, milliseconds,
+    without starting Chroma); None when that cannot be told."""
+    import sqlite3
+
+    db = index_dir / "chroma" / SQLITE
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        try:
+            return int(con.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0])
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        log.info("cannot count the vectors in %s (%s)", db, exc)
+        return None
+
+
+def chroma_problem(index_dir: Path, live: int) -> str | None:
+    """chroma_file_problem, and fewer vectors stored than the manifest names (a database that
+    was replaced by an empty one)."""
+    problem = chroma_file_problem(index_dir)
+    if problem is None and live:
+        n = stored_passages(index_dir)
+        if n is None:
+            return f"its Chroma database ({SQLITE}) cannot be read"
+        if n < live:
+            return f"its Chroma database holds {n} of the {live} passages the index names"
+    return problem
+
+
+def bm25_problem(index_dir: Path, manifest: store.Manifest) -> str | None:
+    """Why the manifest's BM25 index cannot be used; None when it loads and covers the passages."""
+    live = manifest.live_ids()
+    if not manifest.bm25:
+        return "its BM25 index is missing" if live else None
+    try:
+        index = BM25Index.load(index_dir / manifest.bm25)
+        if index.ids != live and sorted(index.ids) != sorted(live):
+            return "its BM25 index does not match the passages"
+        index.search(["\u2205"], 1)  # touches the score arrays: a truncated file fails here
+    except Exception as exc:  # any unreadable part (truncated .npy, bad JSON, missing file)
+        log.info("BM25 index %s is unreadable", manifest.bm25, exc_info=True)
+        return f"its BM25 index is unreadable ({exc.__class__.__name__})"
+    return None
+
+
+def move_aside(path: Path) -> Path:
+    """Rename a damaged file or folder out of the way (kept for inspection, not deleted)."""
+    target = path.with_name(f"{path.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
+    os.replace(path, target)
+    log.info("moved the damaged %s aside to %s", path, target)  # the caller reports it
+    return target
+
+
+def missing_passages(collection, ids: list[str]) -> set[str]:
+    """The ids among `ids` that Chroma does not have."""
+    present: set[str] = set()
+    for i in range(0, len(ids), 1000):
+        present |= set(collection.get(ids=ids[i:i + 1000], include=[])["ids"])
+    return set(ids) - present
+
+
+def manifest_from_chroma(collection, files: list[Path], uploads: Path, model_name: str,
+                         chunking: dict[str, Any]) -> store.Manifest | None:
+    """A manifest rebuilt from the passages Chroma stores (their metadata carries the article,
+    language, title, date, source file and position). An article's file is found by name among
+    `files` or in the uploads folder; its hash is left empty, so that the ingest re-reads the
+    file and re-chunks it (reusing the stored vectors). None when Chroma holds nothing."""
+    from rag.ingest.pipeline import anchor_terms_of
+    from rag.ingest.loading import Article, Document
+
+    if not collection.count():
+        return None
+    got = collection.get(include=["metadatas", "documents"])
+    by_article: dict[str, list[tuple[str, dict, str]]] = {}
+    for pid, meta, doc in zip(got["ids"], got["metadatas"], got["documents"]):
+        if meta and meta.get("article_id"):
+            by_article.setdefault(meta["article_id"], []).append((pid, meta, doc or ""))
+    by_name = {f.name: f for f in files}
+    articles: dict[str, dict[str, Any]] = {}
+    for aid, rows in by_article.items():
+        # the newest version of each passage position wins when a crash left two
+        rows.sort(key=lambda r: (r[1].get("lang", ""), int(r[1].get("idx", 0))))
+        seen: dict[tuple[str, int], tuple[str, dict, str]] = {}
+        for r in rows:
+            seen[(r[1].get("lang", ""), int(r[1].get("idx", 0)))] = r
+        rows = [seen[k] for k in sorted(seen)]
+        first = rows[0][1]
+        source = first.get("source") or f"{aid}.txt"
+        path = by_name.get(source) or (uploads / source if (uploads / source).exists() else None)
+        langs = list(dict.fromkeys(r[1].get("lang", "en") for r in rows))
+        docs = [Document(aid, lang, next(r[1].get("title", "") for r in rows if r[1].get("lang") == lang),
+                         first.get("date") or None, source, first.get("outlet") or None,
+                         "\n\n".join(r[2] for r in rows if r[1].get("lang") == lang)) for lang in langs]
+        articles[aid] = {
+            "path": str(path.resolve()) if path else "", "source": source, "file_hash": "",
+            "title": docs[0].title, "date": first.get("date") or None,
+            "titles": {d.lang: d.title for d in docs}, "langs": langs,
+            "anchors": sorted(anchor_terms_of(Article(aid, source, "", "", docs))),
+            "passages": [r[0] for r in rows],
+        }
+    return store.Manifest(articles=articles, bm25=None, embed_model=model_name, chunking=chunking,
+                          collection=getattr(collection, "name", None))
+
+
+def read_manifest_or_none(index_dir: Path) -> tuple[store.Manifest | None, str | None]:
+    """The manifest, or (None, why) when it is unreadable (then it is moved aside)."""
+    from rag.errors import IndexBrokenError
+
+    try:
+        return store.load_manifest(index_dir), None
+    except IndexBrokenError as exc:
+        log.info("%s", exc)
+        kept = move_aside(index_dir / store.MANIFEST)
+        return None, f"the manifest was unreadable (kept as {kept.name}); rebuilt from Chroma and the files"

@@ -1,0 +1,181 @@
+"""Hybrid retrieval: dense vectors from Chroma (through llama-index) plus BM25, fused by
+reciprocal rank fusion, with the question's language as a third ranked list so that a
+Chinese question finds Chinese passages first and an English one English passages.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from rag.errors import PassagesMissingError
+
+log = logging.getLogger(__name__)
+
+
+class Mode(str, Enum):
+    VECTOR = "vector"
+    BM25 = "bm25"
+    HYBRID = "hybrid"
+
+    @classmethod
+    def parse(cls, value: "str | Mode") -> "Mode":
+        try:
+            return cls(value)
+        except ValueError:
+            raise ValueError(f"unknown retrieval mode {value!r}; valid: {', '.join(m.value for m in cls)}") from None
+
+
+@dataclass
+class Hit:
+    id: str
+    text: str
+    meta: dict[str, Any]
+    score: float = 0.0  # fused score
+    dense: float | None = None  # cosine similarity
+    bm25: float | None = None
+    ranks: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def lang(self) -> str:
+        return self.meta.get("lang", "en")
+
+    @property
+    def article_id(self) -> str:
+        return self.meta["article_id"]
+
+    @property
+    def sentences(self) -> list[tuple[int, int]]:
+        raw = self.meta.get("sentences")
+        return [tuple(s) for s in json.loads(raw)] if raw else [(0, len(self.text))]
+
+
+def rrf(rankings: dict[str, list[str]], k: int = 60, weights: dict[str, float] | None = None) -> dict[str, float]:
+    """Reciprocal rank fusion: score(d) = sum over lists of w / (k + rank), ranks from 1.
+    Items tied in a list (same rank) are given as a list of ids sharing that rank: see `language_ranking`."""
+    scores: dict[str, float] = {}
+    for name, ids in rankings.items():
+        w = (weights or {}).get(name, 1.0)
+        for rank, pid in enumerate(ids, start=1):
+            scores[pid] = scores.get(pid, 0.0) + w / (k + rank)
+    return scores
+
+
+def fuse(dense: list[str], lexical: list[str], same_language: set[str], k: int = 60) -> dict[str, float]:
+    """RRF of the dense and BM25 rankings, plus a bonus of one first place for every
+    passage in the question's language (all tie at rank 1 of a 'language' list)."""
+    scores = rrf({"dense": dense, "bm25": lexical}, k=k)
+    for pid in scores:
+        if pid in same_language:
+            scores[pid] += 1.0 / (k + 1)
+    return scores
+
+
+def cosine_from_chroma(similarity: float) -> float:
+    # llama-index turns Chroma's cosine distance d into exp(-d); undo it.
+    return 1.0 + math.log(max(similarity, 1e-12))
+
+
+class Retriever:
+    def __init__(self, collection, bm25_index, embed_model, live_ids: set[str], settings):
+        from llama_index.core import VectorStoreIndex
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        self.collection = collection
+        self.bm25 = bm25_index
+        self.embed_model = embed_model
+        self.live = live_ids
+        self.settings = settings
+        self._vector_store = ChromaVectorStore(chroma_collection=collection)
+        self._index = VectorStoreIndex.from_vector_store(self._vector_store, embed_model=embed_model)
+
+    def retrieve(self, query: str, lang: str, top_k: int, articles: list[str] | None = None,
+                 mode: Mode = Mode.HYBRID, timings: dict[str, float] | None = None,
+                 query_vector: list[float] | None = None) -> list[Hit]:
+        """The `top_k` best live passages for `query`, optionally only from `articles`.
+        `query_vector`: the query's embedding when the caller has it already."""
+        from llama_index.core.schema import QueryBundle
+        from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
+
+        timings = timings if timings is not None else {}
+        n = max(self.settings.candidates, top_k * 3)
+        hits: dict[str, Hit] = {}
+        dense_ids: list[str] = []
+        lexical_ids: list[str] = []
+        if mode in (Mode.VECTOR, Mode.HYBRID):
+            t = time.perf_counter()
+            emb = query_vector if query_vector is not None else self.embed_model.get_query_embedding(query)
+            if query_vector is None:
+                timings["embed_query"] = (time.perf_counter() - t) * 1000
+            t = time.perf_counter()
+            filters = None
+            if articles is not None:
+                filters = MetadataFilters(filters=[MetadataFilter(key="article_id", value=list(articles),
+                                                                  operator=FilterOperator.IN)])
+            retriever = self._index.as_retriever(similarity_top_k=n, filters=filters)
+            try:
+                found = retriever.retrieve(QueryBundle(query_str=query, embedding=emb))
+            except Exception as exc:
+                # Chroma fails this way when its vectors and its records disagree ("Error finding
+                # id"): another process wrote the folder, or the store lost records.
+                log.warning("vector search failed", exc_info=True)
+                raise PassagesMissingError(
+                    f"the vector store of the index does not match its records ({exc.__class__.__name__}); "
+                    "run `rag ingest` to repair the index") from exc
+            for r in found:
+                pid = r.node.node_id
+                if pid not in self.live:
+                    continue  # an orphan of an interrupted ingest
+                hits[pid] = Hit(pid, r.node.get_content(), dict(r.node.metadata),
+                                dense=cosine_from_chroma(r.score or 0.0))
+                dense_ids.append(pid)
+            timings["dense"] = (time.perf_counter() - t) * 1000
+        if mode in (Mode.BM25, Mode.HYBRID) and self.bm25 is not None:
+            from rag.lang.tokenization import tokenize
+
+            t = time.perf_counter()
+            # The article filter is applied on precomputed row ranges (O(passages of those
+            # articles)), not by testing every passage id of the index per question.
+            for pid, score in self.bm25.search(tokenize(query), n, articles=articles):
+                if pid not in self.live:
+                    continue
+                lexical_ids.append(pid)
+                if pid in hits:
+                    hits[pid].bm25 = score
+                else:
+                    hits[pid] = Hit(pid, "", {}, bm25=score)
+            self._fill(hits)
+            lexical_ids = [pid for pid in lexical_ids if pid in hits]
+            timings["bm25"] = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
+        same = {pid for pid, h in hits.items() if h.lang == lang}
+        scores = fuse(dense_ids, lexical_ids, same, self.settings.rrf_k)
+        for name, ids in (("dense", dense_ids), ("bm25", lexical_ids)):
+            for rank, pid in enumerate(ids, 1):
+                hits[pid].ranks[name] = rank
+        ranked = sorted(hits.values(), key=lambda h: -scores.get(h.id, 0.0))
+        for h in ranked:
+            h.score = scores.get(h.id, 0.0)
+        timings["fusion"] = (time.perf_counter() - t) * 1000
+        return ranked[:top_k]
+
+    def _fill(self, hits: dict[str, Hit]) -> None:
+        """Text and metadata of BM25-only hits, in one Chroma call."""
+        missing = [pid for pid, h in hits.items() if not h.meta]
+        if not missing:
+            return
+        got = self.collection.get(ids=missing, include=["documents", "metadatas"])
+        for pid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+            hits[pid].text, hits[pid].meta = doc, dict(meta)
+        gone = [pid for pid in missing if not hits[pid].meta]
+        for pid in gone:
+            del hits[pid]
+        if gone:
+            raise PassagesMissingError(
+                f"{len(gone)} passage(s) of the index are missing from its Chroma store (e.g. {gone[0]}); "
+                "run `rag ingest` to repair the index")

@@ -15,24 +15,24 @@ import tempfile
 import time
 from pathlib import Path
 
-from rag.ingest import pipeline as ingest
+from rag.ingest import vectors
 
 from rag.store import manifest as store
 from rag.config import DEFAULT_ARTICLES, Settings
 from rag.engine import Engine
 
 
-def _passages_only(self, part) -> None:
-    vectors = self.embed_model.get_text_embedding_batch([n.text for n in part])
-    for n, v in zip(part, vectors):
+def _passages_only(embed_model, part) -> None:
+    found = embed_model.get_text_embedding_batch([n.text for n in part])
+    for n, v in zip(part, found):
         n.embedding = v
         n.metadata[store.SENTENCE_VECTORS] = ""
 
 
 def run(with_sentences: bool) -> tuple[float, int]:
-    original = ingest.Ingestor._embed_part
+    original = vectors.embed_part
     if not with_sentences:
-        ingest.Ingestor._embed_part = _passages_only
+        vectors.embed_part = _passages_only
     try:
         with tempfile.TemporaryDirectory() as tmp:
             engine = Engine(Settings(index_dir=Path(tmp)))
@@ -41,7 +41,7 @@ def run(with_sentences: bool) -> tuple[float, int]:
             report = engine.ingest([DEFAULT_ARTICLES])
             return time.perf_counter() - t, report.passages_added
     finally:
-        ingest.Ingestor._embed_part = original
+        vectors.embed_part = original
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ from rag.answer import reader
 
 from rag.answer import spans
 
+from rag.store import chroma
 from rag.store import manifest as store
 from rag.answer.extractive import Answer
 from rag.store.bm25 import BM25Index
@@ -117,7 +118,6 @@ class Engine:
         self._embed_model = embed_model
         self._llm = llm  # rag.generate.client.ChatLLM (or anything with .stream and .label); made from settings on first use
         self._llm_made = llm is not None
-        self._client = None
         self._collection = None
         self._snapshot: _Snapshot | None = None
         self._lock = threading.RLock()
@@ -135,7 +135,7 @@ class Engine:
             with self._lock:
                 if self._embed_model is None:
                     if self.settings.embed_url:
-                        from rag.store.embedding import OpenAIEmbeddingService
+                        from rag.store.embedding_service import OpenAIEmbeddingService
 
                         self._embed_model = OpenAIEmbeddingService(
                             self.settings.embed_url, self.settings.embed_model, self.settings.embed_prefixes,
@@ -183,15 +183,7 @@ class Engine:
         with self._lock:
             if self._collection is None:
                 self._store_mtime = self._manifest_mtime()
-                self._client = store.open_client(self.settings)
-                name = store.collection_name(self.settings, self.embed_model.model_name)
-                try:
-                    self._collection = self._client.get_or_create_collection(
-                        name, metadata={"hnsw:space": "cosine"})
-                except Exception as exc:
-                    raise IndexBrokenError(
-                        f"the Chroma collection {name!r} cannot be opened ({exc.__class__.__name__}); "
-                        f"run `rag ingest --index-dir {self.settings.index_dir}` to repair it") from exc
+                self._collection = chroma.open_collection(self.settings, self.embed_model.model_name)
             return self._collection
 
     def _manifest_mtime(self) -> float:
@@ -202,24 +194,24 @@ class Engine:
 
     def _reopen_if_written_elsewhere(self, mtime: float, writer: bool = False) -> None:
         """Reopen Chroma when another process changed the index since our client read it (see
-        store.detach_client). Called with self._lock held. While this process ingests, only
+        chroma.detach_client). Called with self._lock held. While this process ingests, only
         the ingest itself (`writer`, under the ingest lock) may reopen: a question must not
         swap the client under the writer's feet."""
         if self._collection is None or (self._ingesting and not writer) or mtime == self._store_mtime:
             return
         log.info("the index was changed by another process: reopening it")
-        old = store.detach_client(self.settings)
-        store.retire(self._retired)  # replaced one reload ago: no question still reads it
+        old = chroma.detach_client(self.settings)
+        chroma.retire(self._retired)  # replaced one reload ago: no question still reads it
         self._retired = old
-        self._client = self._collection = None
+        self._collection = None
 
     def _new_store(self):
         """A collection in a new Chroma store, after an ingest moved a damaged one aside."""
         with self._lock:
             self._store_mtime = None
             self._reopen_if_written_elsewhere(self._manifest_mtime(), writer=True)
-            store.detach_client(self.settings)  # also when this engine had not opened it yet
-            self._client = self._collection = None
+            chroma.detach_client(self.settings)  # also when this engine had not opened it yet
+            self._collection = None
             return self.collection
 
     def _writable_collection(self):

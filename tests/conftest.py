@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from rag.config import DEFAULT_ARTICLES, Settings
-from rag.store.embedding import HashEmbedding
+from tests.fake_embeddings import HashEmbedding
 from rag.engine import Engine
 
 ARTICLES = DEFAULT_ARTICLES

@@ -1,15 +1,59 @@
-"""A stand-in OpenAI-compatible embeddings server on a loopback port, for fast tests of the
-client side (rag.store.embedding.OpenAIEmbeddingService): hash vectors, a record of every request,
-the most requests it had in flight at once, and a switch to fail."""
+"""Embeddings for tests, without the model.
+
+- `HashEmbedding`: deterministic and instant, for unit tests of logic only. It hashes the
+  same tokens BM25 sees into a vector, so texts that share words are close.
+- `FakeEmbeddingServer`: a stand-in OpenAI-compatible embeddings server on a loopback port,
+  for fast tests of the client side (rag.store.embedding_service.OpenAIEmbeddingService):
+  hash vectors, a record of every request, the most requests it had in flight at once, and a
+  switch to fail.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
-from rag.store.embedding import HashEmbedding
+import numpy as np
+from llama_index.core.embeddings import BaseEmbedding
+
+from rag.lang.tokenization import tokenize
+
+
+class HashEmbedding(BaseEmbedding):
+    """Bag of hashed BM25 tokens, L2-normalised. Deterministic; for fast tests of logic."""
+
+    dim: int = 256
+
+    def __init__(self, dim: int = 256, **kwargs: Any) -> None:
+        super().__init__(model_name=f"hash-{dim}", dim=dim, **kwargs)
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "HashEmbedding"
+
+    def _vec(self, text: str) -> list[float]:
+        v = np.zeros(self.dim, dtype=np.float32)
+        for tok in tokenize(text):
+            h = int.from_bytes(hashlib.blake2b(tok.encode(), digest_size=4).digest(), "little")
+            v[h % self.dim] += 1.0
+        n = np.linalg.norm(v)
+        if n == 0:
+            v[0] = 1.0
+            n = 1.0
+        return (v / n).tolist()
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._vec(query)
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._vec(query)
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._vec(text)
 
 
 class FakeEmbeddingServer:

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from rag.config import Settings
-from rag.store.embedding import HashEmbedding, OpenAIEmbeddingService, _base_url
+from rag.store.embedding_service import OpenAIEmbeddingService, _base_url
 from rag.engine import Engine
 from rag.errors import EmbeddingServiceError
 
 from tests.conftest import ARTICLES
-from tests.fake_embeddings import FakeEmbeddingServer
+from tests.fake_embeddings import FakeEmbeddingServer, HashEmbedding
 
 
 @pytest.fixture

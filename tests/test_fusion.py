@@ -1,6 +1,7 @@
 import pytest
 
-from rag.retrieve.hybrid import Mode, cosine_from_chroma, fuse, rrf
+from rag.retrieve.hybrid import Mode, fuse, rrf
+from rag.store.chroma import cosine_from_chroma
 
 
 def test_rrf_against_hand_computed_values():

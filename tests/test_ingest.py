@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from rag.store import manifest as store
-from rag.store.embedding import HashEmbedding
+from tests.fake_embeddings import HashEmbedding
 from rag.engine import Engine
 from rag.errors import IndexMissingError
 

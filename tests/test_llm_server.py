@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from rag.answer.citations import check
 from rag.app.cli import main
 from rag.config import Settings
-from rag.store.embedding import HashEmbedding
+from tests.fake_embeddings import HashEmbedding
 from rag.engine import Engine
 from rag.eval.runner import METRIC_ORDER
 from rag.generate.grounded import Draft

@@ -1,5 +1,5 @@
 """Verification of generated sentences against the passages they cite, with a fake embedder
-(rag.store.embedding.HashEmbedding) and hand-made passages; and the generate() flow with a fake model."""
+(tests.fake_embeddings.HashEmbedding) and hand-made passages; and the generate() flow with a fake model."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from rag.answer.extractive import Answer
 from rag.answer.citations import check
-from rag.store.embedding import HashEmbedding
+from tests.fake_embeddings import HashEmbedding
 from rag.generate.grounded import Draft, Generated, generate, looping
 from rag.generate.client import LLMError
 from rag.ingest.chunking import split_sentences

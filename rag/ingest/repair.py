@@ -2,10 +2,10 @@
 
 Everything in the index folder but the uploads and the feedback is derived, so everything else
 can be rebuilt: BM25 from the passages stored in Chroma, vectors from the article files, the
-manifest from what Chroma stores plus the files. A check that costs only file reads
-(`quick_problems`) runs on every ingest, so an ingest of unchanged files stays fast; when it
-finds something, or with `rag ingest --repair`, the deep check (`missing_passages`) opens
-Chroma and looks for every passage the manifest names. Damaged files are moved aside (named
+manifest from what Chroma stores plus the files. The checks that cost only file reads
+(rag.store.checks.chroma_problem, `bm25_problem`) run on every ingest, so an ingest of
+unchanged files stays fast; when they find something, or with `rag ingest --repair`, the deep
+check (`missing_passages`) opens Chroma and looks for every passage the manifest names. Damaged files are moved aside (named
 `*.broken-<time>`), never deleted, and uploads/ and feedback.jsonl are never touched.
 """
 
@@ -17,63 +17,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rag.ingest.records import anchor_terms_of
 from rag.store import manifest as store
 from rag.store.bm25 import BM25Index
 
 log = logging.getLogger(__name__)
-
-SQLITE = "chroma.sqlite3"
-SQLITE_MAGIC = b"SQLite format 3\x00"
-
-
-def chroma_file_problem(index_dir: Path) -> str | None:
-    """Why the embedded Chroma store cannot be right, from its files alone; None when it may be."""
-    folder = index_dir / "chroma"
-    if not folder.exists():
-        return "its Chroma store is missing"
-    db = folder / SQLITE
-    try:
-        with open(db, "rb") as fh:
-            head = fh.read(len(SQLITE_MAGIC))
-    except FileNotFoundError:
-        return f"its Chroma database ({SQLITE}) is missing"
-    except OSError as exc:
-        return f"its Chroma database cannot be read ({exc.strerror})"
-    if not head:
-        return f"its Chroma database ({SQLITE}) is empty"
-    if head != SQLITE_MAGIC:
-        return f"its Chroma database ({SQLITE}) is not an SQLite file"
-    return None
-
-
-def stored_passages(index_dir: Path) -> int | None:
-    """How many vectors Chroma's database holds, read with sqlite3 (read-only, milliseconds,
-    without starting Chroma); None when that cannot be told."""
-    import sqlite3
-
-    db = index_dir / "chroma" / SQLITE
-    try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
-        try:
-            return int(con.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0])
-        finally:
-            con.close()
-    except sqlite3.Error as exc:
-        log.info("cannot count the vectors in %s (%s)", db, exc)
-        return None
-
-
-def chroma_problem(index_dir: Path, live: int) -> str | None:
-    """chroma_file_problem, and fewer vectors stored than the manifest names (a database that
-    was replaced by an empty one)."""
-    problem = chroma_file_problem(index_dir)
-    if problem is None and live:
-        n = stored_passages(index_dir)
-        if n is None:
-            return f"its Chroma database ({SQLITE}) cannot be read"
-        if n < live:
-            return f"its Chroma database holds {n} of the {live} passages the index names"
-    return problem
 
 
 def bm25_problem(index_dir: Path, manifest: store.Manifest) -> str | None:
@@ -108,13 +56,36 @@ def missing_passages(collection, ids: list[str]) -> set[str]:
     return set(ids) - present
 
 
+def without_lost_passages(manifest: store.Manifest, missing: set[str]
+                          ) -> tuple[store.Manifest, list[str], list[tuple[str, str]]]:
+    """The manifest without the articles some of whose passages are `missing`: those whose file
+    is still there are kept to be read again (their hash emptied, so it cannot match), the
+    others are dropped. Returns it, the files to read again, and (source, reason) of the dropped."""
+    articles = dict(manifest.articles)
+    again: list[str] = []
+    gone: list[tuple[str, str]] = []
+    for aid, entry in manifest.articles.items():
+        if not missing.intersection(entry["passages"]):
+            continue
+        path = Path(entry.get("path") or "")
+        if entry.get("path") and path.is_file():
+            articles[aid] = {**entry, "file_hash": ""}
+            again.append(str(path.resolve()))
+        else:
+            del articles[aid]
+            gone.append((entry.get("source") or aid,
+                         f"{aid}: its passages were lost and its file "
+                         f"{entry.get('path') or entry.get('source')} is gone; removed from the index"))
+    return (store.Manifest(articles=articles, bm25=manifest.bm25, embed_model=manifest.embed_model,
+                           chunking=manifest.chunking, collection=manifest.collection), again, gone)
+
+
 def manifest_from_chroma(collection, files: list[Path], uploads: Path, model_name: str,
                          chunking: dict[str, Any]) -> store.Manifest | None:
     """A manifest rebuilt from the passages Chroma stores (their metadata carries the article,
     language, title, date, source file and position). An article's file is found by name among
     `files` or in the uploads folder; its hash is left empty, so that the ingest re-reads the
     file and re-chunks it (reusing the stored vectors). None when Chroma holds nothing."""
-    from rag.ingest.pipeline import anchor_terms_of
     from rag.ingest.loading import Article, Document
 
     if not collection.count():

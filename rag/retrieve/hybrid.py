@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import time
 from dataclasses import dataclass, field
 from enum import Enum
@@ -76,32 +75,22 @@ def fuse(dense: list[str], lexical: list[str], same_language: set[str], k: int =
     return scores
 
 
-def cosine_from_chroma(similarity: float) -> float:
-    # llama-index turns Chroma's cosine distance d into exp(-d); undo it.
-    return 1.0 + math.log(max(similarity, 1e-12))
-
-
 class Retriever:
     def __init__(self, collection, bm25_index, embed_model, live_ids: set[str], settings):
-        from llama_index.core import VectorStoreIndex
-        from llama_index.vector_stores.chroma import ChromaVectorStore
+        from rag.store.chroma import DenseIndex
 
         self.collection = collection
         self.bm25 = bm25_index
         self.embed_model = embed_model
         self.live = live_ids
         self.settings = settings
-        self._vector_store = ChromaVectorStore(chroma_collection=collection)
-        self._index = VectorStoreIndex.from_vector_store(self._vector_store, embed_model=embed_model)
+        self._dense = DenseIndex(collection, embed_model)
 
     def retrieve(self, query: str, lang: str, top_k: int, articles: list[str] | None = None,
                  mode: Mode = Mode.HYBRID, timings: dict[str, float] | None = None,
                  query_vector: list[float] | None = None) -> list[Hit]:
         """The `top_k` best live passages for `query`, optionally only from `articles`.
         `query_vector`: the query's embedding when the caller has it already."""
-        from llama_index.core.schema import QueryBundle
-        from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
-
         timings = timings if timings is not None else {}
         n = max(self.settings.candidates, top_k * 3)
         hits: dict[str, Hit] = {}
@@ -113,26 +102,10 @@ class Retriever:
             if query_vector is None:
                 timings["embed_query"] = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
-            filters = None
-            if articles is not None:
-                filters = MetadataFilters(filters=[MetadataFilter(key="article_id", value=list(articles),
-                                                                  operator=FilterOperator.IN)])
-            retriever = self._index.as_retriever(similarity_top_k=n, filters=filters)
-            try:
-                found = retriever.retrieve(QueryBundle(query_str=query, embedding=emb))
-            except Exception as exc:
-                # Chroma fails this way when its vectors and its records disagree ("Error finding
-                # id"): another process wrote the folder, or the store lost records.
-                log.warning("vector search failed", exc_info=True)
-                raise PassagesMissingError(
-                    f"the vector store of the index does not match its records ({exc.__class__.__name__}); "
-                    "run `rag ingest` to repair the index") from exc
-            for r in found:
-                pid = r.node.node_id
+            for pid, text, meta, cosine in self._dense.search(query, emb, n, articles):
                 if pid not in self.live:
                     continue  # an orphan of an interrupted ingest
-                hits[pid] = Hit(pid, r.node.get_content(), dict(r.node.metadata),
-                                dense=cosine_from_chroma(r.score or 0.0))
+                hits[pid] = Hit(pid, text, meta, dense=cosine)
                 dense_ids.append(pid)
             timings["dense"] = (time.perf_counter() - t) * 1000
         if mode in (Mode.BM25, Mode.HYBRID) and self.bm25 is not None:

@@ -9,6 +9,8 @@ queries (results are filtered to live ids), their embeddings are reused by conte
 the next run, and the next successful ingest deletes whatever is left over. A mark file (`.ingest.dirty`),
 written before the first write to Chroma and removed after the clean-up, tells the next
 ingest whether there can be orphans at all: an ingest of unchanged files opens nothing.
+
+Chroma itself is opened in rag.store.chroma; this module only reads and writes files.
 """
 
 from __future__ import annotations
@@ -16,9 +18,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import logging
 import os
-import re
 import shutil
 import tempfile
 import time
@@ -26,88 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from rag.config import Settings
 from rag.errors import IndexBrokenError, IndexBusyError, IndexMissingError
-
-log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 MANIFEST_VERSION = 1
 LOCK = ".ingest.lock"
 DIRTY = ".ingest.dirty"  # present from the first write to Chroma until the clean-up after the commit
 FEEDBACK = "feedback.jsonl"
-
-
-def collection_name(settings: Settings, model_name: str) -> str:
-    # One collection per embedding model: vectors of two models must never be compared.
-    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", model_name).strip("-")
-    return f"{settings.collection}_{slug}"[:200]
-
-
-def open_client(settings: Settings):
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    if settings.chroma_url:
-        from urllib.parse import urlparse
-
-        url = urlparse(settings.chroma_url)
-        try:
-            client = chromadb.HttpClient(host=url.hostname or "127.0.0.1", port=url.port or 8000,
-                                         ssl=url.scheme == "https", settings=chroma_settings)
-            client.heartbeat()
-        except Exception as exc:
-            raise IndexBrokenError(
-                f"cannot reach the Chroma server at {settings.chroma_url} ({exc.__class__.__name__}); "
-                "start it with `chroma run --path DIR --port PORT` or unset RAG_CHROMA_URL") from exc
-        return client
-    settings.index_dir.mkdir(parents=True, exist_ok=True)
-    if (settings.index_dir / MANIFEST).exists() and (settings.index_dir / "chroma").exists():
-        from rag.ingest.repair import chroma_file_problem
-
-        # Opening a missing or emptied database would create a new, empty one and answer from
-        # nothing: refuse, and say how to repair (the ingest moves the damaged folder aside,
-        # and then opens a new one here).
-        problem = chroma_file_problem(settings.index_dir)
-        if problem:
-            raise IndexBrokenError(f"the index at {settings.index_dir} is damaged: {problem}; "
-                                   f"run `rag ingest --index-dir {settings.index_dir}` to repair it")
-    try:
-        return chromadb.PersistentClient(path=str(settings.index_dir / "chroma"), settings=chroma_settings)
-    except Exception as exc:
-        raise IndexBrokenError(
-            f"the index at {settings.index_dir} cannot be opened ({exc.__class__.__name__}); "
-            f"run `rag ingest --index-dir {settings.index_dir}` to repair it") from exc
-
-
-def detach_client(settings: Settings):
-    """Make the next `open_client` of this index read the disk afresh, and return the chromadb
-    System it replaces (for `retire`), or None.
-
-    chromadb keeps one System per folder per process, and that System keeps the vector index
-    (HNSW) it loaded in memory: after another process (a `rag ingest`) wrote the folder, this
-    process's queries would still search the old vectors, and miss the new passages or name
-    deleted ones ("Error finding id"). Clients already handed out keep working on the old
-    System until it is retired."""
-    if settings.chroma_url:
-        return None  # a server has one copy of the index: nothing is cached here
-    from chromadb.api.shared_system_client import SharedSystemClient
-
-    path = str(settings.index_dir / "chroma")
-    system = SharedSystemClient._identifier_to_system.pop(path, None)
-    SharedSystemClient._identifier_to_refcount.pop(path, None)
-    return system
-
-
-def retire(system) -> None:
-    """Stop a System that `detach_client` replaced, once nothing reads through it any more."""
-    if system is None:
-        return
-    try:
-        system.stop()
-    except Exception:  # it is being dropped anyway; a failure to stop must not fail a question
-        log.warning("could not stop a replaced Chroma client", exc_info=True)
 
 
 @contextlib.contextmanager

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from rag.answer.extractive import Answer
+from rag.answer.result import Answer
 from rag.answer.citations import check
 from rag.store.embedding import HashEmbedding
 from rag.generate.grounded import Draft, Generated, generate, looping

@@ -56,8 +56,9 @@ def states_date(sentence: str) -> bool:
     return bool(DATES.search(sentence))
 
 
-
 def compose(q: Question, chosen: list[Candidate]) -> Answer:
+    """The answer of the `chosen` sentences, each cited, in the language's reply form (a note
+    when the sentences are in another language than the question)."""
     cites = CitationList()
     # Read in article order: by the rank of the article's first passage, then by position.
     article_rank: dict[str, int] = {}
@@ -75,6 +76,7 @@ def compose(q: Question, chosen: list[Candidate]) -> Answer:
                           "start": c.span[0], "end": c.span[1], "p": c.p})
     say = replies(q.lang)
     other = {c.hit.lang for c in ordered} - {q.lang}
+    # Sentences of two languages are set apart by a space, whatever the question's language.
     text = (" " if other else say["sentence_separator"]).join(parts)
     if other:
         text = say["from_other_language"] + text
@@ -105,7 +107,6 @@ def score_sentences_semantic(q: Question, hits: list[Hit], similarity: Similarit
         coverage = min(1.0, max(0.0, (sim - CROSS_LINGUAL_LOW) / (CROSS_LINGUAL_HIGH - CROSS_LINGUAL_LOW)))
         c.p = coverage * (1.0 if (item_cue(q, c) or q.kind in (Kind.OTHER, Kind.WHY)) else 0.5) + 0.02 / (c.rank + 1)
     return sorted(items, key=lambda c: (-c.p, c.rank, c.span[0]))
-
 
 
 def answer(q: Question, hits: list[Hit], lexicon: Lexicon, model: ReaderModel, qvec,

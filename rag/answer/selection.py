@@ -116,6 +116,8 @@ ListItems = Callable[[Hit, tuple[int, int]], list[tuple[Hit, tuple[int, int]]]]
 
 
 def expand_lists(chosen: list[Candidate], list_items: ListItems) -> list[Candidate]:
+    """`chosen`, each sentence that introduces a list ("Attending were:") followed by the list's
+    items, which `list_items` finds, in the next passages too."""
     out: list[Candidate] = []
     for c in chosen:
         out.append(c)

@@ -60,7 +60,7 @@ def spans_of(q: Question, answer: Answer, weights: dict[str, float]) -> list[tup
 
 def short_answer(q: Question, answer: Answer, model: LinearModel, weights: dict[str, float],
                  min_probability: float = 0.0) -> ShortAnswer | None:
-    """The short answer of an extractive `answer` (rag.answer.extractive.Answer), or None: when it
+    """The short answer of an extractive `answer` (rag.answer.result.Answer), or None: when it
     abstained, when the question asks for an explanation, or when no span is probable enough."""
     if not answer.answered or not answer.sentences or explanatory(q):
         return None

@@ -1,7 +1,7 @@
-"""The features of a candidate span for the short-answer model (rag/answer/short_answer.py):
-what mean the same on any text (the expected answer type, the span not repeating the question,
+"""The features of a candidate span for the short-answer model (rag/answer/short_answer.py),
+which mean the same on any text: the expected answer type, the span not repeating the question,
 its distance to the question's words in the sentence, the question's words around it, the
-classes of its words).
+classes of its words.
 
 The order of SPAN_FEATURES is the order of the trained model's weights: never reorder.
 """
@@ -67,7 +67,7 @@ def _norm_tokens(text: str) -> set[str]:
 def span_features(q: Question, sentence: str, spans: list[Span], weights: dict[str, float],
                   sent_p: float = 0.0, first: bool = True, lang: str = "en") -> None:
     """Set `features` on each span of `sentence` for question `q`; `weights` are the question
-    terms' idf (rag.answer.reader.question_weights), `sent_p` the reader's probability of the sentence."""
+    terms' idf (rag.answer.sentence_features.question_weights), `sent_p` the reader's probability of the sentence."""
     ws = words(sentence, lang)
     qtoks = set(weights) or _norm_tokens(q.text)
     total = sum(weights.values()) or 1.0
@@ -124,7 +124,6 @@ def span_features(q: Question, sentence: str, spans: list[Span], weights: dict[s
         f[f"next_{classes[j] if j < len(ws) else 'none'}"] = 1.0
 
         s.features = f
-
 
 
 def feature_matrix(spans: Sequence[Span]) -> np.ndarray:

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from rag.answer import abstention, extractive
+from rag.answer import abstention, extractive, vocabulary
 
 from rag.answer import reader_model
 from rag.answer.citations import check
@@ -164,3 +164,11 @@ def test_a_sentence_that_introduces_a_list_brings_its_items():
         assert item in a.text
     assert "Delegates left" not in a.text
     assert check(a.text, a.citations) == []
+
+
+def test_every_reply_language_has_every_text_and_an_unknown_language_gets_english():
+    table = json.loads((vocabulary.VOCAB_DIR / "replies.json").read_text("utf-8"))
+    langs = [k for k in table if not k.startswith("_")]
+    assert {"en", "zh"} <= set(langs)
+    assert all(set(table[lang]) == set(table["en"]) for lang in langs)
+    assert vocabulary.replies("fr") == table["en"]

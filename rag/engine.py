@@ -18,15 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from rag.answer import extractive as answering
-
-from rag.answer import reader
-
-from rag.answer import spans
+from rag.answer import abstention, extractive, short_answer
+from rag.answer.reader_model import MODEL_PATH as READER_MODEL_PATH, load as load_reader
+from rag.answer.sentence_features import question_weights
 
 from rag.store import chroma
 from rag.store import manifest as store
-from rag.answer.extractive import Answer
+from rag.answer.result import Answer
 from rag.store.bm25 import BM25Index
 from rag.config import DEFAULT_ARTICLES, Settings
 from rag.errors import IndexBrokenError, IndexMissingError, PassagesMissingError, QuestionError
@@ -419,9 +417,7 @@ class Engine:
         return Evidence(text, q, hits, qvec, missing_what, groups, timings, snap.bm25 or _NoLexicon())
 
     def reader_model(self):
-        from rag.answer import reader
-
-        return reader.load(self.settings.reader_model or reader.MODEL_PATH)
+        return load_reader(self.settings.reader_model or READER_MODEL_PATH)
 
     def min_confidence(self) -> float:
         mc = self.settings.min_confidence
@@ -431,16 +427,16 @@ class Engine:
         """The answer the evidence gives (or an abstention), by the trained reader `model`, with
         its short answer (`short`: scripts/train_short.py reads without, to learn it)."""
         if ev.missing_what:
-            return answering.abstain(ev.q, ev.hits, what=_describe(ev.missing_what, ev.q),
-                                     reason=f"not in the articles: {ev.missing_what}", confidence=0.0)
+            return abstention.abstain(ev.q, ev.hits, what=_describe(ev.missing_what, ev.q),
+                                      reason=f"not in the articles: {ev.missing_what}", confidence=0.0)
         model = model or self.reader_model()
         floor = self.min_confidence() if min_confidence is None else min_confidence
-        out = answering.answer(ev.q, ev.hits, ev.lexicon, model, ev.qvec, floor, ev.groups,
-                               self._list_items, self._similarity, self._text_vectors)
+        out = extractive.answer(ev.q, ev.hits, ev.lexicon, model, ev.qvec, floor, ev.groups,
+                                self._list_items, self._similarity, self._text_vectors)
         if out.answered and short and out.short is None:
-            sm = spans.load()
-            out.short = spans.short_answer(ev.q, out, sm.spans, reader.question_weights(ev.q, ev.lexicon),
-                                           sm.min_probability)
+            sm = short_answer.load()
+            out.short = short_answer.short_answer(ev.q, out, sm.spans, question_weights(ev.q, ev.lexicon),
+                                                  sm.min_probability)
         return out
 
     def _extractive(self, question: str, top_k: int | None, history: list[str] | None,

@@ -36,8 +36,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from rag.eval import metrics as M  # noqa: E402
-from rag.answer import extractive as answering  # noqa: E402
-from rag.answer import reader
+from rag.answer.evidence_features import EVIDENCE_FEATURES, evidence_features  # noqa: E402
+from rag.answer.extractive import TYPED  # noqa: E402
+from rag.answer.linear_model import LinearModel, matrix  # noqa: E402
+from rag.answer.reader_model import MODEL_PATH, ReaderModel  # noqa: E402
+from rag.answer.sentence_features import KINDS, SENTENCE_FEATURES, candidates  # noqa: E402
 from rag.config import DEFAULT_ARTICLES, Settings  # noqa: E402
 from rag.eval.datasets import Dataset, load_dataset, write_articles  # noqa: E402
 from rag.engine import Engine  # noqa: E402
@@ -56,7 +59,7 @@ FEATURE_GROUPS = {
     "answer type": ["typed", "typed_any", "novel", "intro_list"],
     "retrieval": ["rank_inv", "top_passage", "fused_rel", "bm25_rel"],
     "position/length": ["pos_in_passage", "first_in_doc", "log_len", "short", "same_lang"],
-    "question kind": ["n_terms_log"] + [f"kind_{k.value}" for k in reader.KINDS],
+    "question kind": ["n_terms_log"] + [f"kind_{k.value}" for k in KINDS],
 }
 
 
@@ -151,11 +154,11 @@ def label(it: Item) -> None:
     it.cands, it.labels, it.X = [], None, None
     if ev.missing_what:
         return
-    it.cands = reader.candidates(ev.q, ev.hits, ev.lexicon, ev.qvec)
+    it.cands = candidates(ev.q, ev.hits, ev.lexicon, ev.qvec)
     it.labels = np.array([it.answerable and holds_answer(c.text, it.answers)
                           and (not it.gold_articles or c.hit.article_id in it.gold_articles)
                           for c in it.cands], dtype=bool)
-    it.X = reader.matrix([c.features for c in it.cands], reader.SENTENCE_FEATURES)
+    it.X = matrix([c.features for c in it.cands], SENTENCE_FEATURES)
 
 
 def set_weights(items: list[Item]) -> np.ndarray:
@@ -166,7 +169,7 @@ def set_weights(items: list[Item]) -> np.ndarray:
 
 
 def fit(X: np.ndarray, y: np.ndarray, names: list[str], C: float = 1.0,
-        weights: np.ndarray | None = None) -> reader.LinearModel:
+        weights: np.ndarray | None = None) -> LinearModel:
     from sklearn.linear_model import LogisticRegression
 
     mean = X.mean(axis=0)
@@ -174,7 +177,7 @@ def fit(X: np.ndarray, y: np.ndarray, names: list[str], C: float = 1.0,
     scale[scale < 1e-9] = 1.0
     lr = LogisticRegression(C=C, max_iter=2000)
     lr.fit((X - mean) / scale, y, sample_weight=weights)
-    return reader.LinearModel(list(names), mean, scale, lr.coef_[0].copy(), float(lr.intercept_[0]))
+    return LinearModel(list(names), mean, scale, lr.coef_[0].copy(), float(lr.intercept_[0]))
 
 
 def folds_of(items: list[Item], k: int) -> list[int]:
@@ -192,7 +195,7 @@ def folds_of(items: list[Item], k: int) -> list[int]:
 
 
 def fit_ranker(Xs: list[np.ndarray], ys: list[np.ndarray], names: list[str], l2: float = 1.0,
-               weights: np.ndarray | None = None) -> reader.LinearModel:
+               weights: np.ndarray | None = None) -> LinearModel:
     """A conditional logit: per question, softmax over its candidates; the probability mass of
     the candidates that hold the answer is maximised (L2-regularised, L-BFGS from zero weights:
     deterministic). Questions without a positive candidate carry no ranking signal."""
@@ -220,26 +223,26 @@ def fit_ranker(Xs: list[np.ndarray], ys: list[np.ndarray], names: list[str], l2:
         return float(-(qw * np.log(pos)).sum() + 0.5 * l2 * w @ w), -(qw[seg] * (q - p)) @ Z + l2 * w
 
     w = minimize(loss, np.zeros(Z.shape[1]), jac=True, method="L-BFGS-B").x
-    return reader.LinearModel(list(names), mean, scale, w, 0.0, link="softmax")
+    return LinearModel(list(names), mean, scale, w, 0.0, link="softmax")
 
 
-def train(items: list[Item]) -> tuple[reader.LinearModel, reader.LinearModel]:
+def train(items: list[Item]) -> tuple[LinearModel, LinearModel]:
     with_c = [it for it in items if it.cands]
     w = set_weights(with_c)
-    sent = fit_ranker([it.X for it in with_c], [it.labels for it in with_c], reader.SENTENCE_FEATURES, weights=w)
+    sent = fit_ranker([it.X for it in with_c], [it.labels for it in with_c], SENTENCE_FEATURES, weights=w)
     E, ey = evidence_rows(with_c, sent)
-    return sent, fit(E, ey, reader.EVIDENCE_FEATURES, weights=w)
+    return sent, fit(E, ey, EVIDENCE_FEATURES, weights=w)
 
 
-def evidence_rows(items: list[Item], sent: reader.LinearModel) -> tuple[np.ndarray, np.ndarray]:
+def evidence_rows(items: list[Item], sent: LinearModel) -> tuple[np.ndarray, np.ndarray]:
     rows, ys = [], []
     for it in items:
         for c, p in zip(it.cands, sent.predict(it.X)):
             c.p = float(p)
         top = max(it.cands, key=lambda c: c.p)
-        rows.append(reader.evidence_features(it.ev.q, it.cands, it.ev.lexicon))
+        rows.append(evidence_features(it.ev.q, it.cands, it.ev.lexicon))
         ys.append(bool(it.labels[it.cands.index(top)]))
-    return reader.matrix(rows, reader.EVIDENCE_FEATURES), np.array(ys, dtype=bool)
+    return matrix(rows, EVIDENCE_FEATURES), np.array(ys, dtype=bool)
 
 
 def cross_validate(engines: dict[str, Engine], items: list[Item], k: int) -> list[dict]:
@@ -249,13 +252,13 @@ def cross_validate(engines: dict[str, Engine], items: list[Item], k: int) -> lis
     for f in range(k):
         train_items = [it for it, g in zip(items, folds) if g != f]
         sent, evid = train(train_items)
-        model = reader.ReaderModel(sent, evid, 0.0)
+        model = ReaderModel(sent, evid, 0.0)
         for i, (it, g) in enumerate(zip(items, folds)):
             if g != f:
                 continue
             a = engines[it.set].read(it.ev, model, min_confidence=0.0, short=False)
             out[i] = {"set": it.set, "id": it.qid, "answerable": it.answerable,
-                      "typed": it.ev.q.kind in answering.TYPED,
+                      "typed": it.ev.q.kind in TYPED,
                       "topic": max(it.cands, key=lambda c: c.p).features["cov_ctx"] if a.answered and it.cands else None,
                       "confidence": a.confidence if a.answered else 0.0, "hard_abstain": not a.answered,
                       "correct": a.answered and holds_answer(a.text, it.answers),
@@ -335,16 +338,16 @@ def sentence_ablation(items: list[Item], k: int) -> dict[str, float]:
         for f in range(k):
             tr = [it for it, g in use if g != f]
             m = fit_ranker([it.X[:, cols] for it in tr], [it.labels for it in tr],
-                           [reader.SENTENCE_FEATURES[c] for c in cols])
+                           [SENTENCE_FEATURES[c] for c in cols])
             for it, g in use:
                 if g == f:
                     hits.append(bool(it.labels[int(np.argmax(m.predict(it.X[:, cols])))]))
         return round(float(np.mean(hits)), 4)
 
-    all_cols = list(range(len(reader.SENTENCE_FEATURES)))
+    all_cols = list(range(len(SENTENCE_FEATURES)))
     out = {"all features": acc(all_cols)}
     for name, feats in FEATURE_GROUPS.items():
-        out[f"without {name}"] = acc([i for i in all_cols if reader.SENTENCE_FEATURES[i] not in feats])
+        out[f"without {name}"] = acc([i for i in all_cols if SENTENCE_FEATURES[i] not in feats])
     return out
 
 
@@ -354,7 +357,7 @@ def main() -> None:
     ap.add_argument("--questions", type=Path, default=ROOT / "eval" / "questions.jsonl")
     ap.add_argument("--work", type=Path, default=ROOT / "index" / "eval-sets",
                     help="where the sets' articles and indexes are kept (reused across runs)")
-    ap.add_argument("--out", type=Path, default=reader.MODEL_PATH)
+    ap.add_argument("--out", type=Path, default=MODEL_PATH)
     ap.add_argument("--results", type=Path, default=ROOT / "docs" / "reader_cv.json")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--limit", type=int, default=None, help="questions per set (for a quick try)")
@@ -386,7 +389,7 @@ def main() -> None:
             "cv": cv, "cv_without_threshold": cv_no_threshold, "sentence_top1_ablation": ablation,
             "sentence_weights": dict(zip(sent.features, sent.coef.round(4).tolist())),
             "evidence_weights": dict(zip(evid.features, evid.coef.round(4).tolist()))}
-    model = reader.ReaderModel(sent, evid, threshold, floor, typed_floor, meta)
+    model = ReaderModel(sent, evid, threshold, floor, typed_floor, meta)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(model.to_json(), indent=1, ensure_ascii=False) + "\n", "utf-8")
     args.results.write_text(json.dumps({"min_confidence": threshold, "coverage_floor": floor,

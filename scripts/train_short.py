@@ -9,7 +9,7 @@ CC BY-SA 4.0; our eval/questions.jsonl, whose `gold_short` answers are the label
 
 1. Every question is read once by a reader that never saw its article (5 folds by article,
    the reader retrained per fold as in train_reader.py): the sentences the engine would show.
-2. The candidate spans of those sentences (rag/answer/spans.py) are labelled by their F1 against the
+2. The candidate spans of those sentences (rag/answer/span_candidates.py) are labelled by their F1 against the
    gold answers: the spans with the best F1 (at least 0.5) are the positives.
 3. A conditional logit over a question's spans (the same ranker as the reader's sentences) is
    trained on the other folds and applied to each fold's answers; exact match and F1 are
@@ -37,11 +37,13 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import train_reader as TR  # noqa: E402
 
-from rag.answer import extractive as answering  # noqa: E402
-
-from rag.answer import reader
-
-from rag.answer import spans
+from rag.answer import short_answer  # noqa: E402
+from rag.answer.linear_model import LinearModel  # noqa: E402
+from rag.answer.reader_model import ReaderModel, load as load_reader  # noqa: E402
+from rag.answer.result import ShortAnswer  # noqa: E402
+from rag.answer.sentence_features import question_weights  # noqa: E402
+from rag.answer.span_features import SPAN_FEATURES, feature_matrix  # noqa: E402
+from rag.answer.who_lists import list_items  # noqa: E402
 from rag.eval import metrics as M  # noqa: E402
 from rag.eval.datasets import load_dataset  # noqa: E402
 
@@ -49,13 +51,13 @@ log = logging.getLogger("train_short")
 MIN_POSITIVE_F1 = 0.5
 
 
-def read_out_of_fold(engines, items, k: int, shipped: reader.ReaderModel) -> list[dict]:
+def read_out_of_fold(engines, items, k: int, shipped: ReaderModel) -> list[dict]:
     """Each item's answer by a reader trained without its article, at the shipped thresholds."""
     folds = TR.folds_of(items, k)
     out: list[dict] = [None] * len(items)  # type: ignore[list-item]
     for f in range(k):
         sent, evid = TR.train([it for it, g in zip(items, folds) if g != f])
-        model = reader.ReaderModel(sent, evid, shipped.min_confidence, shipped.coverage_floor,
+        model = ReaderModel(sent, evid, shipped.min_confidence, shipped.coverage_floor,
                                    shipped.coverage_floor_typed)
         for i, (it, g) in enumerate(zip(items, folds)):
             if g == f:
@@ -73,16 +75,16 @@ def groups_of(items, answers) -> list[dict]:
         cjk = q.lang == "zh"
         golds = list(it.answers) if it.answerable else []
         row = {"set": it.set, "id": it.qid, "fold": r["fold"], "answered": a.answered, "golds": golds, "cjk": cjk,
-               "answer_text": M.answer_text(a.text), "explain": spans.explanatory(q), "spans": [], "X": None,
+               "answer_text": M.answer_text(a.text), "explain": short_answer.explanatory(q), "spans": [], "X": None,
                "y": None, "list": None}
         if a.answered and not row["explain"]:
             if q.participation:
-                found = spans.list_items(q, a)
+                found = list_items(q, a)
                 if found:
-                    row["list"] = spans.ShortAnswer(found, 1.0, "list").text
-            pairs = spans.spans_of(q, a, reader.question_weights(q, it.ev.lexicon))
+                    row["list"] = ShortAnswer(found, 1.0, "list").text
+            pairs = short_answer.spans_of(q, a, question_weights(q, it.ev.lexicon))
             row["spans"] = [c.text for c, _ in pairs]
-            row["X"] = spans.feature_matrix([c for c, _ in pairs])
+            row["X"] = feature_matrix([c for c, _ in pairs])
             if golds and pairs:
                 f1 = np.array([M.token_f1(c.text, golds, cjk) for c, _ in pairs])
                 best = f1.max()
@@ -107,11 +109,11 @@ def prediction(row: dict, model, min_p: float) -> tuple[str, float]:
     return row["spans"][i], float(p[i])
 
 
-def fit(rows: list[dict]) -> reader.LinearModel:
+def fit(rows: list[dict]) -> LinearModel:
     use = [r for r in rows if r["y"] is not None and r["y"].any()]
     n = {s: sum(1 for r in use if r["set"] == s) for s in {r["set"] for r in use}}
     w = np.array([len(use) / (len(n) * n[r["set"]]) for r in use])
-    return TR.fit_ranker([r["X"] for r in use], [r["y"] for r in use], spans.SPAN_FEATURES, weights=w)
+    return TR.fit_ranker([r["X"] for r in use], [r["y"] for r in use], SPAN_FEATURES, weights=w)
 
 
 def scores(rows: list[dict], preds: list[str]) -> dict:
@@ -135,7 +137,7 @@ def main() -> None:
     ap.add_argument("--benchmarks", type=Path, default=ROOT.parent / "shared" / "benchmarks")
     ap.add_argument("--questions", type=Path, default=ROOT / "eval" / "questions.jsonl")
     ap.add_argument("--work", type=Path, default=ROOT / "index" / "eval-sets")
-    ap.add_argument("--out", type=Path, default=spans.MODEL_PATH)
+    ap.add_argument("--out", type=Path, default=short_answer.MODEL_PATH)
     ap.add_argument("--results", type=Path, default=ROOT / "docs" / "short_cv.json")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--limit", type=int, default=None)
@@ -158,7 +160,7 @@ def main() -> None:
             for it in got:
                 it.answers = tuple(short.get(it.qid) or ())
         items += got
-    shipped = reader.load()
+    shipped = load_reader()
     answers = read_out_of_fold(engines, items, args.folds, shipped)
     rows = groups_of(items, answers)
     sets = sorted({r["set"] for r in rows})
@@ -177,10 +179,10 @@ def main() -> None:
                     for s in sets}
     best = max(grid, key=lambda mp: (round(np.mean([by_p[mp][s]["f1"] for s in sets]), 6), -mp))
     final = fit(rows)
-    model = spans.ShortModel(final, best, {
+    model = short_answer.ShortModel(final, best, {
         "cv": by_p[best], "cv_by_min_probability": {str(k): v for k, v in by_p.items()},
         "min_positive_f1": MIN_POSITIVE_F1, "folds": args.folds,
-        "weights": dict(zip(spans.SPAN_FEATURES, final.coef.round(4).tolist()))})
+        "weights": dict(zip(SPAN_FEATURES, final.coef.round(4).tolist()))})
     args.out.write_text(json.dumps(model.to_json(), indent=1, ensure_ascii=False) + "\n", "utf-8")
     args.results.write_text(json.dumps({"min_probability": best, **model.meta}, indent=1, ensure_ascii=False) + "\n",
                             "utf-8")

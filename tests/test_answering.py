@@ -6,9 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from rag.answer import extractive as answering
+from rag.answer import abstention, extractive, vocabulary
 
-from rag.answer import reader
+from rag.answer import reader_model
 from rag.answer.citations import check
 from rag.answer.questions import analyse
 from rag.retrieve.hybrid import Hit
@@ -66,10 +66,10 @@ def _vectors(texts):
 
 def run(question, hits=SEVENTH, min_confidence=None, **kw):
     q = analyse(question)
-    model = reader.load()
+    model = reader_model.load()
     qvec = np.asarray(_E5.get_query_embedding(question), dtype=np.float32)
     floor = model.min_confidence if min_confidence is None else min_confidence
-    return answering.answer(q, hits, Lexicon(hits), model, qvec, floor, vectors=_vectors, **kw)
+    return extractive.answer(q, hits, Lexicon(hits), model, qvec, floor, vectors=_vectors, **kw)
 
 
 def test_who_attended_gathers_every_person_of_that_event():
@@ -115,7 +115,7 @@ def test_a_figure_or_date_that_is_never_given_abstains(question):
     assert not a.answered
     assert a.text.startswith("The articles do not")
     assert check(a.text, a.citations) == []
-    assert 1 <= len(a.citations) <= answering.CLOSEST
+    assert 1 <= len(a.citations) <= abstention.CLOSEST
 
 
 def test_a_figure_that_is_given_is_answered():
@@ -164,3 +164,11 @@ def test_a_sentence_that_introduces_a_list_brings_its_items():
         assert item in a.text
     assert "Delegates left" not in a.text
     assert check(a.text, a.citations) == []
+
+
+def test_every_reply_language_has_every_text_and_an_unknown_language_gets_english():
+    table = json.loads((vocabulary.VOCAB_DIR / "replies.json").read_text("utf-8"))
+    langs = [k for k in table if not k.startswith("_")]
+    assert {"en", "zh"} <= set(langs)
+    assert all(set(table[lang]) == set(table["en"]) for lang in langs)
+    assert vocabulary.replies("fr") == table["en"]

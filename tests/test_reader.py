@@ -6,9 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from rag.answer import extractive as answering
+from rag.answer import abstention, evidence_features, expected_types, reader_model, sentence_features
 
-from rag.answer import reader
+from rag.answer.linear_model import LinearModel
 
 from rag.store import manifest as store
 from rag.answer.questions import Kind, analyse
@@ -44,29 +44,29 @@ def test_linear_model_matches_scikit_learn():
     y = (X[:, 0] + 0.2 * X[:, 1] - 3 * X[:, 2] + rng.normal(size=200) > 0)
     mean, scale = X.mean(axis=0), X.std(axis=0)
     lr = sklearn.LogisticRegression().fit((X - mean) / scale, y)
-    ours = reader.LinearModel(["a", "b", "c"], mean, scale, lr.coef_[0], float(lr.intercept_[0]))
+    ours = LinearModel(["a", "b", "c"], mean, scale, lr.coef_[0], float(lr.intercept_[0]))
     expected = lr.predict_proba((X - mean) / scale)[:, 1]
     assert np.allclose(ours.predict(X), expected, atol=1e-9)
-    again = reader.LinearModel.from_json(json.loads(json.dumps(ours.to_json())))
+    again = LinearModel.from_json(json.loads(json.dumps(ours.to_json())))
     assert np.allclose(again.predict(X), expected, atol=1e-5)
 
 
 def test_the_shipped_model_loads_and_matches_the_features():
-    m = reader.load()
-    assert m.sentence.features == reader.SENTENCE_FEATURES
-    assert m.evidence.features == reader.EVIDENCE_FEATURES
+    m = reader_model.load()
+    assert m.sentence.features == sentence_features.SENTENCE_FEATURES
+    assert m.evidence.features == evidence_features.EVIDENCE_FEATURES
     assert 0.0 <= m.min_confidence < 1.0
 
 
 def test_a_model_of_other_features_is_refused(tmp_path):
-    d = reader.load().to_json()
+    d = reader_model.load().to_json()
     d["sentence"]["features"] = d["sentence"]["features"][:-1]
     with pytest.raises(ValueError, match="train_reader"):
-        reader.ReaderModel.from_json(d)
-    d = reader.load().to_json()
+        reader_model.ReaderModel.from_json(d)
+    d = reader_model.load().to_json()
     d["version"] = 0
     with pytest.raises(ValueError, match="version"):
-        reader.ReaderModel.from_json(d)
+        reader_model.ReaderModel.from_json(d)
 
 
 def test_sentence_vectors_round_trip_through_metadata():
@@ -83,11 +83,11 @@ def test_candidates_are_each_sentence_once_with_coverage_by_hand():
     hits = [a, b]
     lex = Lexicon(hits)
     q = analyse("Who presided over the meeting?")
-    cands = reader.candidates(q, hits, lex, qvec=None)
+    cands = sentence_features.candidates(q, hits, lex, qvec=None)
     texts = [c.text.strip() for c in cands]
     assert texts.count("The weather was mild.") == 1  # the overlap is one candidate
     first = cands[0]
-    weights = reader.question_weights(q, lex)
+    weights = sentence_features.question_weights(q, lex)
     assert set(weights) == {"presid", "meet"}  # "presided" folds into its synonym group
     assert first.features["cov"] == pytest.approx(1.0)
     weather = next(c for c in cands if "weather" in c.text)
@@ -98,11 +98,11 @@ def test_candidates_are_each_sentence_once_with_coverage_by_hand():
 
 def test_person_names_and_answer_types():
     s = "Chen Min'er, Secretary of the CPC Chongqing Municipal Committee, presided, and Wang Xiaohui attended."
-    assert reader.person_names(s, "en") == ["Chen Min'er", "Wang Xiaohui"]
-    assert reader.person_names("袁家军主持会议", "zh") == []
-    assert reader.novel_values(Kind.WHEN, "On June 26, the sides met.", "en", "When did they meet?") == 1
-    assert reader.novel_values(Kind.WHEN, "On June 26, the sides met.", "en", "What happened on June 26?") == 0
-    assert reader.values(Kind.QUANTITY, "It is 292 kilometers long, built in 2024.", "en") == ["292"]
+    assert expected_types.person_names(s, "en") == ["Chen Min'er", "Wang Xiaohui"]
+    assert expected_types.person_names("袁家军主持会议", "zh") == []
+    assert expected_types.novel_values(Kind.WHEN, "On June 26, the sides met.", "en", "When did they meet?") == 1
+    assert expected_types.novel_values(Kind.WHEN, "On June 26, the sides met.", "en", "What happened on June 26?") == 0
+    assert expected_types.values(Kind.QUANTITY, "It is 292 kilometers long, built in 2024.", "en") == ["292"]
 
 
 @pytest.mark.parametrize("question,missing", [
@@ -115,10 +115,10 @@ def test_an_abstention_names_the_topic_the_evidence_lacks(question, missing):
                           "Wang Xiaohui said the market for cars is growing."),
             make_hit("z", "袁家军在讲话中说，两地要携手合作。王晓晖出席会议。", lang="zh")]
     q = analyse(question)
-    assert answering.missing_phrase(q, [h.text for h in hits], Lexicon(hits)) == missing
+    assert abstention.missing_phrase(q, [h.text for h in hits], Lexicon(hits)) == missing
 
 
 def test_nothing_missing_names_nothing():
     hits = [make_hit("a", "Yuan Jiajun said in his speech that the two sides should work together.")]
     q = analyse("What did Yuan Jiajun say in his speech?")
-    assert answering.missing_phrase(q, [h.text for h in hits], Lexicon(hits)) is None
+    assert abstention.missing_phrase(q, [h.text for h in hits], Lexicon(hits)) is None

@@ -1,15 +1,17 @@
-"""Short answers: candidate spans, list items, and the model's use (rag/answer/spans.py)."""
+"""Short answers: candidate spans, list items, and the model's use (rag/answer/short_answer.py, span_candidates.py, who_lists.py)."""
 
 import pytest
 
-from rag.answer import spans
-from rag.answer.extractive import Answer
+from rag.answer import short_answer
+from rag.answer.result import Answer
+from rag.answer.span_candidates import candidate_spans
+from rag.answer.who_lists import list_items
 from rag.answer.citations import Citation
 from rag.answer.questions import analyse
 
 
 def texts(sentence, lang="en"):
-    return [s.text for s in spans.candidate_spans(sentence, lang)]
+    return [s.text for s in candidate_spans(sentence, lang)]
 
 
 def test_dates_and_figures_come_out_exactly_as_written():
@@ -22,13 +24,13 @@ def test_dates_and_figures_come_out_exactly_as_written():
 
 def test_spans_do_not_cross_a_sentence_stop_and_offsets_match():
     sentence = "Wang Xiaohui attended. Hu Henghua spoke."
-    for s in spans.candidate_spans(sentence, "en"):
+    for s in candidate_spans(sentence, "en"):
         assert sentence[s.start:s.end] == s.text
         assert not ("Xiaohui" in s.text and "Henghua" in s.text and len(s.text) < 30)
 
 
 def test_types_follow_the_text():
-    by_text = {s.text: s.types for s in spans.candidate_spans("Yuan Jiajun met 300 people in Bishan on June 26.", "en")}
+    by_text = {s.text: s.types for s in candidate_spans("Yuan Jiajun met 300 people in Bishan on June 26.", "en")}
     assert "name" in by_text["Yuan Jiajun"]
     assert "number" in by_text["300 people"]
     assert "date" in by_text["June 26"]
@@ -50,7 +52,7 @@ def test_chinese_spans_from_the_tagger():
     ("Who said the two sides should cooperate?", False),
 ])
 def test_explanatory_questions_get_no_short_answer(question, explains):
-    assert spans.explanatory(analyse(question)) is explains
+    assert short_answer.explanatory(analyse(question)) is explains
 
 
 def _answer(passage: str, sentence: str, lang: str = "en") -> Answer:
@@ -66,9 +68,9 @@ def test_list_items_are_the_people_of_the_asked_role():
                "and Wang Xiaohui, Secretary of the CPC Sichuan Provincial Committee, attended the meeting.")
     sentence = passage[len("Intro. "):]
     ans = _answer(passage, sentence)
-    presided = spans.list_items(analyse("Who presided over the meeting?"), ans)
+    presided = list_items(analyse("Who presided over the meeting?"), ans)
     assert [i.text for i in presided] == ["Yuan Jiajun"]
-    attended = spans.list_items(analyse("Who attended the meeting?"), ans)
+    attended = list_items(analyse("Who attended the meeting?"), ans)
     assert [i.text for i in attended] == ["Yuan Jiajun", "Wang Xiaohui"]
     for item in attended:  # offsets are in the cited passage
         assert passage[item.start:item.end] == item.text
@@ -76,7 +78,7 @@ def test_list_items_are_the_people_of_the_asked_role():
 
 def test_chinese_list_items_follow_roles_and_list_marks():
     passage = "四川省领导施小琳、田庆盈，重庆市领导陈鸣波、罗蔺、郑向东出席。"
-    got = spans.list_items(analyse("哪些领导出席了会议？"), _answer(passage, passage, "zh"))
+    got = list_items(analyse("哪些领导出席了会议？"), _answer(passage, passage, "zh"))
     assert [i.text for i in got] == ["施小琳", "田庆盈", "陈鸣波", "罗蔺", "郑向东"]
 
 
@@ -84,12 +86,12 @@ def test_the_shipped_model_picks_the_date_of_a_when_question():
     q = analyse("When was the fifth session held?")
     passage = "On June 29, the Fifth Session of the Joint Meeting was held in Chongqing."
     ans = _answer(passage, passage)
-    model = spans.load()
-    got = spans.short_answer(q, ans, model.spans, {"fifth": 3.0, "session": 2.0, "held": 1.0})
+    model = short_answer.load()
+    got = short_answer.short_answer(q, ans, model.spans, {"fifth": 3.0, "session": 2.0, "held": 1.0})
     assert got is not None and got.text == "June 29"
     assert passage[got.items[0].start:got.items[0].end] == "June 29"
 
 
 def test_no_short_answer_when_abstained():
     ans = Answer(text="The articles do not say.", answered=False)
-    assert spans.short_answer(analyse("When?"), ans, spans.load().spans, {}) is None
+    assert short_answer.short_answer(analyse("When?"), ans, short_answer.load().spans, {}) is None

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from rag.answer.extractive import Answer
+from rag.answer.result import Answer
 from rag.answer.citations import check
 from tests.fake_embeddings import HashEmbedding
 from rag.generate.grounded import Draft, Generated, generate, looping

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from rag.generate import prompt as prompting
-from rag.answer.extractive import Answer
+from rag.answer.result import Answer
 from rag.answer.citations import CitationList, check
 from rag.generate.client import LLMError, strip_thinking
 from rag.retrieve.hybrid import Hit

@@ -30,7 +30,7 @@ from rag.app import inputs
 
 from rag.ingest import uploads
 
-from rag.answer import spans
+from rag.answer import span_words
 from rag.answer.citations import MARKER_RE
 from rag.config import DEFAULT_ARTICLES, DEFAULT_INDEX_DIR, Settings
 from rag.generate.grounded import Draft
@@ -739,7 +739,7 @@ def _warm_up(engine) -> None:
     try:
         engine.require_index()
         engine.embed_model.get_query_embedding("warm up")
-        spans.warm_up()  # jieba's dictionary, for the first Chinese short answer
+        span_words.warm_up()  # jieba's dictionary, for the first Chinese short answer
     except RagError:
         pass
     except Exception:

@@ -1,0 +1,106 @@
+"""Short answers: the minimal span of a cited sentence that answers the question ("June 29,
+2022" before the sentence that says it), or the people of a who-list.
+
+Candidate spans are cut from the sentences the reader chose (rag/answer/span_candidates.py),
+described by features that mean the same on any text (rag/answer/span_features.py) and ranked
+by a linear model learnt by `scripts/train_short.py`. "Who attended" is answered by the people
+the sentences name (rag/answer/who_lists.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.answer.linear_model import LinearModel
+from rag.answer.questions import Kind, Question
+from rag.answer.result import Answer, ShortAnswer, ShortItem, cited_sentences
+from rag.answer.span_candidates import Span, candidate_spans
+from rag.answer.span_features import SPAN_FEATURES, feature_matrix, span_features
+from rag.answer.who_lists import asks_role, list_items
+
+MAX_SENTENCES = 2  # of an answer, searched for its short answer
+
+# Questions answered by an explanation, not a phrase: no short answer.
+_EXPLAIN = re.compile(r"^\s*(why|how)\b(?!\s+(many|much|long|far|old|big|large|high|often|tall|wide|deep))|"
+                      r"\b(explain|describe|what (did|does|do|has|have|will|would) .{1,60}\b(say|said|do|mean|think|propose|call for))\b|"
+                      r"为什么|为何|怎么|怎样|如何|什么意义|什么作用", re.I)
+
+
+def explanatory(q: Question) -> bool:
+    """Whether `q` asks for an explanation (why, how, what did X say): its answer is sentences."""
+    return q.kind == Kind.WHY or bool(_EXPLAIN.search(q.text))
+
+
+def rank(model: LinearModel, spans: list[Span]) -> list[Span]:
+    if not spans:
+        return []
+    for s, p in zip(spans, model.predict(feature_matrix(spans))):
+        s.p = float(p)
+    return sorted(spans, key=lambda s: (-s.p, s.start))
+
+
+def spans_of(q: Question, answer: Answer, weights: dict[str, float]) -> list[tuple[Span, dict]]:
+    """Every candidate span of the answer's sentences, with its features, and its sentence."""
+    out = []
+    # The best sentences only: a short answer comes from what the reader ranks first, and a
+    # gathered list's every sentence would multiply the spans (and the time) to no use.
+    best = sorted(range(len(answer.sentences)), key=lambda k: -answer.sentences[k].get("p", 0.0))[:MAX_SENTENCES]
+    for k, s, sentence, lang in cited_sentences(answer):
+        if k not in best:
+            continue
+        cands = candidate_spans(sentence, lang)
+        span_features(q, sentence, cands, weights, s.get("p", 0.0), k == best[0], lang)
+        out.extend((c, s) for c in cands)
+    return out
+
+
+def short_answer(q: Question, answer: Answer, model: LinearModel, weights: dict[str, float],
+                 min_probability: float = 0.0) -> ShortAnswer | None:
+    """The short answer of an extractive `answer` (rag.answer.result.Answer), or None: when it
+    abstained, when the question asks for an explanation, or when no span is probable enough."""
+    if not answer.answered or not answer.sentences or explanatory(q):
+        return None
+    if q.participation and not asks_role(q):
+        found = list_items(q, answer)
+        if found:
+            return ShortAnswer(found, 1.0, "list" if len(found) > 1 else "span")
+    pairs = spans_of(q, answer, weights)
+    if not pairs:
+        return None
+    ranked = rank(model, [c for c, _ in pairs])
+    best = ranked[0]
+    if best.p < min_probability:
+        return None
+    sent = next(s for c, s in pairs if c is best)
+    return ShortAnswer([ShortItem(best.text, sent["citation"], sent["start"] + best.start,
+                                  sent["start"] + best.end)], best.p)
+
+
+MODEL_PATH = Path(__file__).parent / "models" / "short.json"
+
+
+@dataclass
+class ShortModel:
+    spans: LinearModel
+    min_probability: float = 0.0
+    meta: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {"version": 1, "spans": self.spans.to_json(), "min_probability": self.min_probability,
+                "meta": self.meta}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "ShortModel":
+        m = LinearModel.from_json(d["spans"])
+        if m.features != SPAN_FEATURES:
+            raise ValueError("the short-answer model's features differ from the code's; run scripts/train_short.py")
+        return cls(m, float(d.get("min_probability", 0.0)), d.get("meta", {}))
+
+
+@functools.lru_cache(maxsize=4)
+def load(path: Path = MODEL_PATH) -> ShortModel:
+    return ShortModel.from_json(json.loads(Path(path).read_text("utf-8")))

@@ -1,0 +1,103 @@
+"""Who-lists: the people a sentence says took part ("Wang Xiaohui, Secretary of ..., attended",
+"Also attending were ...", "省长黄强出席"), each cited, as the short answer of "who attended"."""
+
+from __future__ import annotations
+
+import re
+
+from rag.answer.expected_types import NOT_NAME
+from rag.answer.questions import PARTICIPATION, ZH_PARTICIPATION, Question, canonical
+from rag.answer.result import Answer, ShortItem, cited_sentences
+from rag.answer.span_words import words, zh_words
+from rag.answer.vocabulary import news
+from rag.lang.tokenization import tokenize
+
+_EN, _ZH = news("en"), news("zh")
+# Words of organisations, places and things, which two capitalised words that are no person's
+# name end with ("Reform Commission", "Economic Circle").
+_EN_NOT_PERSON = set(_EN["not_person"])
+_ZH_ROLE = re.compile(f"({'|'.join(_ZH['role_endings'])})$")
+# Words after which English lists who took part: "Also attending were ...", "attendees included ...".
+_LIST_CUE = re.compile("|".join(_EN["list_cues"]), re.I)
+_GENERIC_PART = set(_EN["generic_participation_stems"])
+_ZH_GENERIC_PART = tuple(_ZH["generic_participation"])
+_ROLE_Q = re.compile(rf"\b({'|'.join(_EN['roles'])})\b|{'|'.join(_ZH['roles'])}", re.I)
+
+
+def _en_people(sentence: str) -> list[tuple[int, int]]:
+    out = []
+    for m in re.finditer(r"[A-Z][a-z]+(?:['’-][A-Za-z]+)?(?:\s+[A-Z][a-z]+(?:['’-][A-Za-z]+)?)+", sentence):
+        parts = list(re.finditer(r"\S+", m.group(0)))
+        # A person's name in news about China is two words; a longer run starts with a place or
+        # a role ("Chongqing Li Mingqing").
+        parts = parts[-2:]
+        words_ = [p.group(0).lower() for p in parts]
+        if words_[-1].endswith(("'s", "’s")):
+            continue  # "Xi Jinping's instructions": whose, not who
+        if any(w in NOT_NAME or w in _EN_NOT_PERSON for w in re.split(r"[-\s]", " ".join(words_))):
+            continue
+        out.append((m.start() + parts[0].start(), m.start() + parts[-1].end()))
+    return out
+
+
+def _zh_people(sentence: str) -> list[tuple[int, int]]:
+    """Names that follow a role ("省长黄强") or continue a list of them ("施小琳、田庆盈")."""
+    ws = zh_words(sentence)
+    out: list[tuple[int, int]] = []
+    for k, w in enumerate(ws):
+        if not w.tag.startswith("nr") or not 2 <= len(w.text) <= 3:
+            continue
+        start = w.start
+        prev = ws[k - 1] if k else None
+        if prev is not None and len(prev.text) == 1 and prev.end == w.start and not prev.punct and len(w.text) == 2 \
+                and k >= 2 and (ws[k - 2].text == "、" or _ZH_ROLE.search(ws[k - 2].text)):
+            start, prev = prev.start, ws[k - 2]  # a surname cut off by the tagger: 郑 + 向东
+        if prev is None or not (_ZH_ROLE.search(prev.text) or (prev.text == "、" and out and out[-1][1] == prev.start)):
+            continue
+        out.append((start, w.end))
+    return out
+
+
+def _cues(sentence: str, lang: str, only: set[str] | None) -> list[int]:
+    """Where `sentence` says someone took part (the start of each such word)."""
+    if lang == "zh":
+        pool = only or ZH_PARTICIPATION
+        return sorted({m.start() for w in pool for m in re.finditer(re.escape(w), sentence)})
+    pool = only or PARTICIPATION
+    return [w.start for w in words(sentence, "en") if set(canonical(tokenize(w.text))) & pool]
+
+
+def asks_role(q: Question) -> bool:
+    """'Who was the Mayor of Chengdu among the attendees': one person by role, not everyone."""
+    return bool(_ROLE_Q.search(q.text))
+
+
+def list_items(q: Question, answer: Answer) -> list[ShortItem]:
+    """For 'who attended' and 'who spoke': the people each answer sentence says took part,
+    each cited. The people of a cue are the names before it in its clause ("Wang Xiaohui,
+    Secretary of ..., attended"), or, when none comes before, the names after it ("Also
+    attending were ..."). A question with a specific role ("presided", 主持) keeps only the
+    sentences with that role; a generic one ("attended", 出席) takes every way of taking part."""
+    if q.lang == "zh":
+        asked = {w for w in ZH_PARTICIPATION if w in q.text and w not in _ZH_GENERIC_PART}
+    else:
+        asked = set(canonical(q.terms)) & set(canonical(PARTICIPATION)) - _GENERIC_PART
+    sentences = cited_sentences(answer)
+    narrow = bool(asked) and any(_cues(text, lang, asked) for _, _, text, lang in sentences)
+    items: dict[str, ShortItem] = {}
+    for _, s, sentence, lang in sentences:
+        cues = _cues(sentence, lang, asked if narrow else None)
+        if not cues:
+            continue
+        people = _zh_people(sentence) if lang == "zh" else _en_people(sentence)
+        bounds = [0] + cues
+        for k, cue in enumerate(cues):
+            before = [p for p in people if bounds[k] <= p[0] and p[1] <= cue]
+            after = [p for p in people if p[0] >= cue and (k + 1 >= len(cues) or p[1] <= cues[k + 1])]
+            if lang != "zh" and not _LIST_CUE.match(sentence, cue):
+                after = []  # "said in his speech that Xi Jinping ...": not a list of who took part
+            for i, j in before or after:
+                text = sentence[i:j]
+                items.setdefault(text, ShortItem(text, s["citation"], s["start"] + i, s["start"] + j))
+    return list(items.values())
+

@@ -21,9 +21,11 @@ import time
 from pathlib import Path
 
 from rag.eval import runner as ev
+from rag.eval.baseline import run_baseline
+from rag.eval.datasets import load_questions
 from rag.config import DEFAULT_ARTICLES, Settings
 from rag.engine import Engine
-from rag.eval.runner import fmt
+from rag.eval.report import fmt
 
 COLUMNS = [("hit@1", "hit@1"), ("hit@5", "hit@5"), ("mrr", "MRR"), ("ndcg@5", "nDCG@5"),
            ("context_fact_recall", "ctx fact recall"), ("fact_recall", "fact recall"),
@@ -33,7 +35,7 @@ COLUMNS = [("hit@1", "hit@1"), ("hit@5", "hit@5"), ("mrr", "MRR"), ("ndcg@5", "n
 
 def run(chunks: list[int], modes: list[str], questions_path: Path, top_k: int, baseline: bool,
         articles: Path = DEFAULT_ARTICLES) -> dict:
-    questions = ev.load_questions(questions_path)
+    questions = load_questions(questions_path)
     embed_model = None
     rows = []
     for n in chunks:
@@ -61,7 +63,7 @@ def run(chunks: list[int], modes: list[str], questions_path: Path, top_k: int, b
             from rag.store.embedding import make_embedding
 
             embed_model = make_embedding("e5")
-        base = ev.run_baseline(questions, embed_model, articles)
+        base = run_baseline(questions, embed_model, articles)
     return {"questions": str(questions_path), "n": len(questions), "top_k": top_k, "rows": rows, "baseline": base}
 
 

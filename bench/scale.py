@@ -13,7 +13,7 @@ For each size it builds the corpus (bench/corpus.py), then measures:
 - cold start of `rag ask` (a subprocess, until its answer is printed) and of `rag serve`
   (until the URL is printed), and the app's peak RSS after a few questions over HTTP;
 - quality on eval/questions.jsonl (rag.eval.runner.evaluate) and the plain llama-index
-  baseline (rag.eval.runner.run_baseline) on the same corpus.
+  baseline (rag.eval.baseline.run_baseline) on the same corpus.
 
 Prints one markdown table; --json and --plot write the numbers and a PNG. Asserts nothing:
 the numbers depend on the machine and on whatever else runs on it.
@@ -37,6 +37,7 @@ from pathlib import Path
 
 from bench import corpus as corpus_mod
 from rag.eval import runner as ev
+from rag.eval.datasets import load_questions
 from rag.store import manifest as store
 from rag.config import PROJECT_ROOT, Settings
 from rag.eval.metrics import percentile
@@ -406,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     from rag.engine import Engine
 
     embed = Engine(Settings.from_env()).embed_model  # one model for every size
-    questions = ev.load_questions(ev.DEFAULT_QUESTIONS, a.limit)
+    questions = load_questions(ev.DEFAULT_QUESTIONS, a.limit)
     if a.requery:
         if not (a.json and a.workdir):
             p.error("--requery needs --json FILE and --workdir DIR of an earlier run")

@@ -35,14 +35,16 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.eval import metrics as M  # noqa: E402
+from rag.eval import squad_metrics as S  # noqa: E402
 from rag.answer.evidence_features import EVIDENCE_FEATURES, evidence_features  # noqa: E402
 from rag.answer.extractive import TYPED  # noqa: E402
 from rag.answer.linear_model import LinearModel, matrix  # noqa: E402
 from rag.answer.reader_model import MODEL_PATH, ReaderModel  # noqa: E402
 from rag.answer.sentence_features import KINDS, SENTENCE_FEATURES, candidates  # noqa: E402
 from rag.config import DEFAULT_ARTICLES, Settings  # noqa: E402
-from rag.eval.datasets import Dataset, load_dataset, write_articles  # noqa: E402
+from rag.eval.corpus import write_articles  # noqa: E402
+from rag.eval.datasets import load_dataset  # noqa: E402
+from rag.eval.types import Dataset  # noqa: E402
 from rag.engine import Engine  # noqa: E402
 
 log = logging.getLogger("train_reader")
@@ -64,9 +66,9 @@ FEATURE_GROUPS = {
 
 
 def holds_answer(text: str, answers) -> bool:
-    """A gold answer occurs in `text` as `rag eval` counts it (rag.eval.metrics.answer_occurs)."""
-    t = M.answer_text(text)
-    return any(M.answer_occurs(t, a) for a in answers)
+    """A gold answer occurs in `text` as `rag eval` counts it (rag.eval.squad_metrics.answer_occurs)."""
+    t = S.answer_text(text)
+    return any(S.answer_occurs(t, a) for a in answers)
 
 
 class DictLexicon:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import re
 import sys
 from pathlib import Path
 
@@ -44,7 +43,7 @@ from rag.answer.result import ShortAnswer  # noqa: E402
 from rag.answer.sentence_features import question_weights  # noqa: E402
 from rag.answer.span_features import SPAN_FEATURES, feature_matrix  # noqa: E402
 from rag.answer.who_lists import list_items  # noqa: E402
-from rag.eval import metrics as M  # noqa: E402
+from rag.eval import squad_metrics as S  # noqa: E402
 from rag.eval.datasets import load_dataset  # noqa: E402
 
 log = logging.getLogger("train_short")
@@ -75,7 +74,7 @@ def groups_of(items, answers) -> list[dict]:
         cjk = q.lang == "zh"
         golds = list(it.answers) if it.answerable else []
         row = {"set": it.set, "id": it.qid, "fold": r["fold"], "answered": a.answered, "golds": golds, "cjk": cjk,
-               "answer_text": M.answer_text(a.text), "explain": short_answer.explanatory(q), "spans": [], "X": None,
+               "answer_text": S.answer_text(a.text), "explain": short_answer.explanatory(q), "spans": [], "X": None,
                "y": None, "list": None}
         if a.answered and not row["explain"]:
             if q.participation:
@@ -86,7 +85,7 @@ def groups_of(items, answers) -> list[dict]:
             row["spans"] = [c.text for c, _ in pairs]
             row["X"] = feature_matrix([c for c, _ in pairs])
             if golds and pairs:
-                f1 = np.array([M.token_f1(c.text, golds, cjk) for c, _ in pairs])
+                f1 = np.array([S.token_f1(c.text, golds, cjk) for c, _ in pairs])
                 best = f1.max()
                 row["y"] = (f1 >= best - 1e-9) & (best >= MIN_POSITIVE_F1)
         rows.append(row)
@@ -121,8 +120,8 @@ def scores(rows: list[dict], preds: list[str]) -> dict:
         xs = list(xs)
         return round(float(np.mean(xs)), 4) if xs else None
 
-    em = [M.exact_match(p, r["golds"], r["cjk"]) for r, p in zip(rows, preds)]
-    f1 = [M.token_f1(p, r["golds"], r["cjk"]) for r, p in zip(rows, preds)]
+    em = [S.exact_match(p, r["golds"], r["cjk"]) for r, p in zip(rows, preds)]
+    f1 = [S.token_f1(p, r["golds"], r["cjk"]) for r, p in zip(rows, preds)]
     ans = [i for i, r in enumerate(rows) if r["golds"]]
     una = [i for i, r in enumerate(rows) if not r["golds"]]
     lens = [len(p) for r, p in zip(rows, preds) if p and r["answered"]]

@@ -9,8 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from rag.app.cli import main
-from rag.eval.datasets import EvalError, load_dataset, sample, write_articles
-from rag.eval.runner import corpus_folder, load_questions, load_thresholds
+from rag.eval.corpus import corpus_folder, write_articles
+from rag.eval.datasets import load_dataset, load_questions, sample
+from rag.eval.gate import load_thresholds
+from rag.eval.types import EvalError
 
 
 def write(path: Path, content) -> Path:

@@ -16,7 +16,9 @@ import pytest
 from click.testing import CliRunner
 
 from rag.app.cli import main
-from rag.eval.runner import BASELINE_METRICS, DEFAULT_QUESTIONS, METRIC_ORDER
+from rag.eval.baseline import BASELINE_METRICS
+from rag.eval.runner import DEFAULT_QUESTIONS
+from rag.eval.scoring import METRIC_ORDER
 
 pytestmark = pytest.mark.slow
 

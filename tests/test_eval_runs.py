@@ -1,5 +1,5 @@
-"""Saved evaluation runs (rag.eval.runs), the tab's rendering (rag.app.web.eval_tab) and feedback drafts
-(rag.eval.drafts) on small hand-made results: no model, no server."""
+"""Saved evaluation runs (rag.eval.runs, rag.eval.comparison), the tab's rendering (rag.app.web.eval_tab)
+and feedback drafts (rag.eval.drafts) on small hand-made results: no model, no server."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from rag.eval import comparison
 from rag.eval import runs as eval_runs
 
 from rag.eval import drafts as feedback_drafts
-from rag.eval.datasets import EvalError, load_dataset
-from rag.eval.runner import GROUP_METRICS, METRIC_ORDER
+from rag.eval.datasets import load_dataset
+from rag.eval.scoring import GROUP_METRICS, METRIC_ORDER
+from rag.eval.types import EvalError
 
 EVIL = '<img src=x onerror=alert(1)>'
 
@@ -66,7 +68,7 @@ def test_save_list_load_and_compare(tmp_path):
     assert meta["git_commit"] is None or len(meta["git_commit"]) == 40
     assert eval_runs.previous_run(tmp_path, b.name)["id"] == a.name
 
-    cmp = eval_runs.compare_runs(eval_runs.load_run(a), eval_runs.load_run(b))
+    cmp = comparison.compare_runs(eval_runs.load_run(a), eval_runs.load_run(b))
     assert cmp["counts"] == {"fixed": 1, "broke": 1, "same": 2} and cmp["still_failing"] == 1
     status = {q["id"]: q["status"] for q in cmp["questions"]}
     assert status == {"q1": "broke", "q2": "fixed", "q3": "same", "q4": "same"}
@@ -74,10 +76,10 @@ def test_save_list_load_and_compare(tmp_path):
     assert m["fact_recall"]["verdict"] == "better" and m["fact_recall"]["change"] == pytest.approx(0.25)
     assert m["false_abstention"]["verdict"] == "worse"  # up, but lower is better
     assert m["median_answer_chars"]["verdict"] is None
-    text = eval_runs.render_comparison(cmp)
+    text = comparison.render_comparison(cmp)
     assert "1 fixed, 1 broke, 2 same" in text and "broke (1)" in text and "q1" in text
     assert "▲ +0.250 better" in text
-    md = eval_runs.render_comparison(cmp, markdown=True)
+    md = comparison.render_comparison(cmp, markdown=True)
     assert md.startswith("# Comparison") and "| fact_recall |" in md
 
 
@@ -118,12 +120,12 @@ def test_a_half_written_run_is_never_listed(tmp_path, monkeypatch):
         t.join()
     assert len(eval_runs.list_runs(tmp_path)) == 5
 
-    from rag.eval import runner as evaluation
+    from rag.eval import report
 
     def broken(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(evaluation, "render_markdown", broken)
+    monkeypatch.setattr(report, "render_markdown", broken)
     with pytest.raises(OSError):
         eval_runs.save_run(A, tmp_path / "other")
     assert [p.name for p in eval_runs.runs_dir(tmp_path / "other").iterdir()] == []
@@ -136,12 +138,12 @@ def test_git_commit_never_fails(monkeypatch, tmp_path):
 
 
 def test_failure_kinds():
-    assert eval_runs.failure_kinds(row("q")) == []
-    assert eval_runs.failure_kinds(row("q", answered=False, fact_recall=0.0, failures=["x"])) == ["abstained"]
-    assert eval_runs.failure_kinds(row("q", answerable=False, failures=["x"])) == ["should have abstained"]
-    assert eval_runs.failure_kinds(row("q", fact_recall=0.5, failures=["x"])) == ["wrong fact"]
-    assert eval_runs.failure_kinds(row("q", hit5=0.0, failures=["x"])) == ["wrong source"]
-    assert eval_runs.failure_kinds(row("q", fact_recall=0.0, cite=0.0, failures=["x"])) == ["wrong fact", "wrong source"]
+    assert comparison.failure_kinds(row("q")) == []
+    assert comparison.failure_kinds(row("q", answered=False, fact_recall=0.0, failures=["x"])) == ["abstained"]
+    assert comparison.failure_kinds(row("q", answerable=False, failures=["x"])) == ["should have abstained"]
+    assert comparison.failure_kinds(row("q", fact_recall=0.5, failures=["x"])) == ["wrong fact"]
+    assert comparison.failure_kinds(row("q", hit5=0.0, failures=["x"])) == ["wrong source"]
+    assert comparison.failure_kinds(row("q", fact_recall=0.0, cite=0.0, failures=["x"])) == ["wrong fact", "wrong source"]
 
 
 # -- the tab's rendering -------------------------------------------------------------------------
@@ -149,7 +151,7 @@ def test_failure_kinds():
 def test_rendering_escapes_a_malicious_question_everywhere():
     from rag.app.web import eval_tab
 
-    cmp = eval_runs.compare_results(A, B)
+    cmp = comparison.compare_results(A, B)
     bad = {**A_ROWS[3], "answer": EVIL, "citations": [{"n": 1, "article_id": EVIL}],
            "failures": [EVIL], "category": EVIL, "language": EVIL,
            "expected": {"answerable": True, "gold_facts": [[EVIL]]}}

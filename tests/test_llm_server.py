@@ -18,7 +18,7 @@ from rag.app.cli import main
 from rag.config import Settings
 from tests.fake_embeddings import HashEmbedding
 from rag.engine import Engine
-from rag.eval.runner import METRIC_ORDER
+from rag.eval.scoring import METRIC_ORDER
 from rag.generate.grounded import Draft
 from tests.llm_fakes import FakeLLMServer, closed_port_url
 

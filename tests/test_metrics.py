@@ -1,4 +1,5 @@
-"""Every metric of rag.eval.metrics against values computed by hand on a tiny fixed example.
+"""Every metric of rag.eval.metrics and rag.eval.squad_metrics against values computed by hand
+on a tiny fixed example.
 
 The example: a question whose gold span is "Chen Min'er presided", five retrieved passages
 of which the 2nd and 4th hold the span (the 4th with a line break and a curly apostrophe
@@ -9,8 +10,11 @@ import math
 
 import pytest
 
+from rag.answer.citations import markers
 from rag.eval import metrics as M
-from rag.eval.runner import EvalQuestion, aggregate, failure_reasons, score_answer, score_retrieval
+from rag.eval import squad_metrics as S
+from rag.eval.scoring import aggregate, failure_reasons, score_answer, score_retrieval
+from rag.eval.types import EvalQuestion
 
 GOLD = ["Chen Min'er presided"]
 PASSAGES = [
@@ -154,7 +158,7 @@ def test_fact_support_undefined_without_stated_facts_or_citations():
 
 
 def test_marker_validity():
-    assert M.markers("a [1] b [2] c [1] [7]") == [1, 2, 1, 7]
+    assert markers("a [1] b [2] c [1] [7]") == [1, 2, 1, 7]
     assert M.marker_validity("a [1] b [2] c [1] [7]", [1, 2]) == (3, 4)
     assert M.marker_validity("no markers", [1]) == (0, 0)
     assert M.pooled([M.marker_validity("no markers", [1])]) is None
@@ -218,7 +222,7 @@ def test_below_thresholds():
         M.below_thresholds(metrics, {"hit@50": 0.5})
 
 
-# -- one question scored end to end (rag.eval.runner glue, no engine) ---------------------------
+# -- one question scored end to end (rag.eval.scoring glue, no engine) ---------------------------
 
 def _q(answerable=True, facts=(("Chen Min'er",), ("June 29",)), spans=("Chen Min'er presided",)):
     return EvalQuestion("q1", "Who presided?", "en", "who", answerable, tuple(facts),
@@ -334,64 +338,64 @@ def test_public_set_question_without_gold_passages_uses_gold_answers_for_relevan
 
 def test_squad_normalise_english():
     # lower-case, punctuation to a space, a/an/the gone, white space collapsed
-    assert M.squad_normalise("The  U.S. Army, an Example!") == "u s army example"
-    assert M.squad_normalise("Watt's engine") == "watt s engine"
-    assert M.squad_normalise("Denmark, Iceland and Norway.") == "denmark iceland and norway"
-    assert M.squad_normalise("theatre") == "theatre"  # only whole-word articles
-    assert M.squad_normalise("") == ""
+    assert S.squad_normalise("The  U.S. Army, an Example!") == "u s army example"
+    assert S.squad_normalise("Watt's engine") == "watt s engine"
+    assert S.squad_normalise("Denmark, Iceland and Norway.") == "denmark iceland and norway"
+    assert S.squad_normalise("theatre") == "theatre"  # only whole-word articles
+    assert S.squad_normalise("") == ""
 
 
 def test_squad_normalise_chinese_drops_white_space_and_cjk_punctuation():
-    assert M.squad_normalise("1994 年，「中国」。") == "1994年中国"
-    assert M.squad_normalise("《红楼梦》、 曹雪芹") == "红楼梦曹雪芹"
+    assert S.squad_normalise("1994 年，「中国」。") == "1994年中国"
+    assert S.squad_normalise("《红楼梦》、 曹雪芹") == "红楼梦曹雪芹"
 
 
 def test_answer_occurs_whole_words_for_latin_script():
-    assert M.answer_occurs("In the 10th century the Normans came.", "Normans")
-    assert not M.answer_occurs("They came from Denmark and Norway.", "Denmark, Iceland and Norway")
-    assert M.answer_occurs("They came from Denmark, Iceland and Norway.", "the Denmark, Iceland and norway")
-    assert not M.answer_occurs("because of it", "us")
-    assert not M.answer_occurs("in 1990", "1")
-    assert not M.answer_occurs("anything", "")
-    assert not M.answer_occurs("anything", "the")  # nothing left after normalising
-    assert M.answer_occurs("no invention since Watt's time", "Watt")  # possessive
-    assert M.answer_occurs("The U.S. Army", "U.S.") and not M.answer_occurs("used", "U.S.")
+    assert S.answer_occurs("In the 10th century the Normans came.", "Normans")
+    assert not S.answer_occurs("They came from Denmark and Norway.", "Denmark, Iceland and Norway")
+    assert S.answer_occurs("They came from Denmark, Iceland and Norway.", "the Denmark, Iceland and norway")
+    assert not S.answer_occurs("because of it", "us")
+    assert not S.answer_occurs("in 1990", "1")
+    assert not S.answer_occurs("anything", "")
+    assert not S.answer_occurs("anything", "the")  # nothing left after normalising
+    assert S.answer_occurs("no invention since Watt's time", "Watt")  # possessive
+    assert S.answer_occurs("The U.S. Army", "U.S.") and not S.answer_occurs("used", "U.S.")
 
 
 def test_answer_occurs_latin_answer_inside_chinese_text():
-    assert M.answer_occurs("可以搭配Glade#来使用。", "Glade#")
-    assert M.answer_occurs("距离精度±10m，方位", "±10m")
-    assert M.answer_occurs("目前担任《Docking48》主持。", "《Docking48》")
-    assert not M.answer_occurs("目前担任Docking480主持。", "Docking48")
+    assert S.answer_occurs("可以搭配Glade#来使用。", "Glade#")
+    assert S.answer_occurs("距离精度±10m，方位", "±10m")
+    assert S.answer_occurs("目前担任《Docking48》主持。", "《Docking48》")
+    assert not S.answer_occurs("目前担任Docking480主持。", "Docking48")
 
 
 def test_answer_occurs_chinese_substring_without_white_space():
-    assert M.answer_occurs("该队成立于 1994 年。", "1994年")
-    assert M.answer_occurs("作者是曹雪芹。", "曹雪芹")
-    assert not M.answer_occurs("作者是曹雪。", "曹雪芹")
+    assert S.answer_occurs("该队成立于 1994 年。", "1994年")
+    assert S.answer_occurs("作者是曹雪芹。", "曹雪芹")
+    assert not S.answer_occurs("作者是曹雪。", "曹雪芹")
 
 
 def test_answer_recall_strips_markers_and_scores_abstention_zero():
     facts = [["Rollo"]]
-    assert M.answer_recall("Their leader was Rollo. [1]", facts) == 1.0
-    assert M.answer_recall("Their leader came later. [1]", [["1"]]) == 0.0  # the marker is not an answer
-    assert M.answer_recall("Rollo is not known.", facts, answered=False) == 0.0
-    assert M.answer_recall("anything", []) is None
-    assert M.answer_recall("Rollo in 911", [["Rollo"], ["912", "AD 912"]]) == 0.5  # share of facts
+    assert S.answer_recall("Their leader was Rollo. [1]", facts) == 1.0
+    assert S.answer_recall("Their leader came later. [1]", [["1"]]) == 0.0  # the marker is not an answer
+    assert S.answer_recall("Rollo is not known.", facts, answered=False) == 0.0
+    assert S.answer_recall("anything", []) is None
+    assert S.answer_recall("Rollo in 911", [["Rollo"], ["912", "AD 912"]]) == 0.5  # share of facts
 
 
 def test_support_checks_each_cited_passage_on_its_own():
     facts = [["Thomas Newcomen", "Newcomen"]]
-    assert M.support(["Built by Thomas", "Newcomen built it"], facts) == 1.0
-    assert M.support(["Built by Thomas", "Newcomen's engine"], [["Thomas Newcomen"]]) == 0.0  # split over two
-    assert M.support(["Newcomen"], facts, answered=False) == 0.0
-    assert M.support([], facts) == 0.0
-    assert M.support(["x"], []) is None
-    assert M.gold_in_any(["a", "Newcomen"], facts) == 1.0
+    assert S.support(["Built by Thomas", "Newcomen built it"], facts) == 1.0
+    assert S.support(["Built by Thomas", "Newcomen's engine"], [["Thomas Newcomen"]]) == 0.0  # split over two
+    assert S.support(["Newcomen"], facts, answered=False) == 0.0
+    assert S.support([], facts) == 0.0
+    assert S.support(["x"], []) is None
+    assert S.gold_in_any(["a", "Newcomen"], facts) == 1.0
 
 
 def test_answer_text_removes_markers_and_the_space_before_them():
-    assert M.answer_text("Rollo led them [1]. In 911 [2][3] ") == "Rollo led them. In 911"
+    assert S.answer_text("Rollo led them [1]. In 911 [2][3] ") == "Rollo led them. In 911"
 
 
 def test_share_and_median():
@@ -405,27 +409,27 @@ def test_share_and_median():
 # -- short answers: SQuAD's exact match and F1, CMRC's character F1 --------------------------------
 
 def test_exact_match_normalises_like_squad():
-    assert M.exact_match("The June 29.", ["june 29"]) == 1.0
-    assert M.exact_match("June 29, 2022", ["June 29"]) == 0.0
-    assert M.exact_match("", []) == 1.0  # an abstention on an unanswerable question
-    assert M.exact_match("June 29", []) == 0.0
-    assert M.exact_match("", ["June 29"]) == 0.0
+    assert S.exact_match("The June 29.", ["june 29"]) == 1.0
+    assert S.exact_match("June 29, 2022", ["June 29"]) == 0.0
+    assert S.exact_match("", []) == 1.0  # an abstention on an unanswerable question
+    assert S.exact_match("June 29", []) == 0.0
+    assert S.exact_match("", ["June 29"]) == 0.0
 
 
 def test_exact_match_of_a_list_ignores_order():
-    assert M.exact_match("Hu Henghua and Huang Qiang", ["Huang Qiang, Hu Henghua"]) == 1.0
-    assert M.exact_match("黄强、胡衡华", ["胡衡华、黄强"], cjk=True) == 1.0
-    assert M.exact_match("Huang Qiang", ["Huang Qiang, Hu Henghua"]) == 0.0
+    assert S.exact_match("Hu Henghua and Huang Qiang", ["Huang Qiang, Hu Henghua"]) == 1.0
+    assert S.exact_match("黄强、胡衡华", ["胡衡华、黄强"], cjk=True) == 1.0
+    assert S.exact_match("Huang Qiang", ["Huang Qiang, Hu Henghua"]) == 0.0
 
 
 def test_token_f1_by_hand():
     # pred tokens: june 29 2022 (3), gold: june 29 (2); common 2: P 2/3, R 1 -> F1 0.8
-    assert M.token_f1("June 29, 2022", ["June 29"]) == pytest.approx(0.8)
-    assert M.token_f1("x", ["June 29", "x y"]) == pytest.approx(2 * 1 * 0.5 / 1.5)  # best gold
-    assert M.token_f1("", []) == 1.0 and M.token_f1("a", []) == 0.0
+    assert S.token_f1("June 29, 2022", ["June 29"]) == pytest.approx(0.8)
+    assert S.token_f1("x", ["June 29", "x y"]) == pytest.approx(2 * 1 * 0.5 / 1.5)  # best gold
+    assert S.token_f1("", []) == 1.0 and S.token_f1("a", []) == 0.0
 
 
 def test_chinese_f1_counts_characters_and_keeps_latin_words_whole():
     # 在1994年 -> 在 1994 年 ; gold 1994年 -> 1994 年: P 2/3, R 1 -> 0.8
-    assert M.token_f1("在1994年", ["1994年"], cjk=True) == pytest.approx(0.8)
-    assert M.answer_tokens("搭配Glade来使用", True) == ["搭", "配", "glade", "来", "使", "用"]
+    assert S.token_f1("在1994年", ["1994年"], cjk=True) == pytest.approx(0.8)
+    assert S.answer_tokens("搭配Glade来使用", True) == ["搭", "配", "glade", "来", "使", "用"]

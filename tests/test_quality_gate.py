@@ -5,7 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.eval import runner as ev
+from rag.eval import report
+from rag.eval.datasets import load_questions
+from rag.eval.gate import check_thresholds, load_thresholds
+from rag.eval.runner import DEFAULT_QUESTIONS, evaluate
 from rag.config import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
@@ -14,15 +17,15 @@ OUT = PROJECT_ROOT / "test-output" / "eval"
 
 
 def test_question_set_meets_thresholds(real_engine):
-    questions = ev.load_questions(ev.DEFAULT_QUESTIONS)
+    questions = load_questions(DEFAULT_QUESTIONS)
     assert len(questions) >= 50
-    result = ev.evaluate(real_engine, questions, baseline=True, source=str(ev.DEFAULT_QUESTIONS))
-    gate = ev.check_thresholds(result, ev.load_thresholds(PROJECT_ROOT / "eval" / "thresholds.json"))
-    paths = ev.write_report(result, OUT, gate)
-    print("\n" + ev.render_table(result))
+    result = evaluate(real_engine, questions, baseline=True, source=str(DEFAULT_QUESTIONS))
+    gate = check_thresholds(result, load_thresholds(PROJECT_ROOT / "eval" / "thresholds.json"))
+    paths = report.write_report(result, OUT, gate)
+    print("\n" + report.render_table(result))
     print(f"report: {paths['report']}")
     assert gate["passed"], "below threshold: " + ", ".join(
-        f"{f['metric']} {ev.fmt(f['value'])} < {f['minimum']}" for f in gate["failed"])
+        f"{f['metric']} {report.fmt(f['value'])} < {f['minimum']}" for f in gate["failed"])
     # The claim that we beat the plain llama-index pipeline is measured, not assumed.
     base = result["baseline"]["metrics"]
     ours = result["metrics"]

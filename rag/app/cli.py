@@ -378,25 +378,27 @@ def eval_(file, index_dir, chroma_url, retrieval, top_k, report_dir, baseline, t
     CMRC sets get their own index of their own articles, kept under --corpus-dir for the next
     run. Exit 1 when --thresholds are not met. Each run is saved under <index-dir>/eval-runs/
     (unless --no-save); --compare RUN_A RUN_B compares two of them."""
-    from rag.eval import jobs as eval_jobs
-    from rag.eval import runs as eval_runs
-    from rag.eval import runner as ev
-    from rag.eval.datasets import load_dataset, sample
     from rag.engine import Engine
+    from rag.eval import comparison, report
+    from rag.eval import runs as eval_runs
+    from rag.eval.corpus import corpus_settings
+    from rag.eval.datasets import load_dataset, sample
+    from rag.eval.gate import check_thresholds, load_thresholds
+    from rag.eval.runner import DEFAULT_QUESTIONS, evaluate
 
     if compare:
         if file:
             raise click.UsageError("--compare takes two saved runs, not a question set")
         runs_at = Settings.from_env(index_dir=index_dir).index_dir
         a, b = (eval_runs.load_run(eval_runs.resolve_run(runs_at, name)) for name in compare)
-        cmp = eval_runs.compare_runs(a, b)
-        click.echo(json.dumps(cmp, ensure_ascii=False) if as_json else eval_runs.render_comparison(cmp), nl=as_json)
+        cmp = comparison.compare_runs(a, b)
+        click.echo(json.dumps(cmp, ensure_ascii=False) if as_json else comparison.render_comparison(cmp), nl=as_json)
         return
-    path = file or ev.DEFAULT_QUESTIONS
+    path = file or DEFAULT_QUESTIONS
     # Everything the user gave is checked before anything is built or run.
     dataset = load_dataset(path)
     questions = sample(dataset.questions, limit, seed)
-    limits = ev.load_thresholds(thresholds) if thresholds else None
+    limits = load_thresholds(thresholds) if thresholds else None
     if baseline is None:
         baseline = len(questions) <= BASELINE_MAX_QUESTIONS
         if not baseline:
@@ -406,7 +408,7 @@ def eval_(file, index_dir, chroma_url, retrieval, top_k, report_dir, baseline, t
                                  **llm_settings(**llm))
     runs_at = settings.index_dir  # runs are kept with the user's index, also for a set with its own
     # A set with its own articles (SQuAD, CMRC) gets its own index (and Chroma collection).
-    settings, articles, refresh = eval_jobs.corpus_settings(dataset, settings, corpus_dir)
+    settings, articles, refresh = corpus_settings(dataset, settings, corpus_dir)
     engine = Engine(settings)
     engine.llm  # a local model starts (or fails to) before the questions
     bar = None
@@ -424,26 +426,26 @@ def eval_(file, index_dir, chroma_url, retrieval, top_k, report_dir, baseline, t
 
     ingest_progress, close_bars = ingest_bars(sys.stderr.isatty())
     try:
-        result = ev.evaluate(engine, questions, mode=retrieval, top_k=top_k, baseline=baseline,
-                             articles=articles, progress=progress, source=str(path), refresh_index=refresh,
-                             ingest_progress=ingest_progress, dataset=dataset)
+        result = evaluate(engine, questions, mode=retrieval, top_k=top_k, baseline=baseline,
+                          articles=articles, progress=progress, source=str(path), refresh_index=refresh,
+                          ingest_progress=ingest_progress, dataset=dataset)
     finally:
         close_bars()
         if bar is not None:
             bar.close()
         engine.close()
-    gate = ev.check_thresholds(result, limits) if limits is not None else None
-    paths = ev.write_report(result, report_dir, gate)
+    gate = check_thresholds(result, limits) if limits is not None else None
+    paths = report.write_report(result, report_dir, gate)
     run_dir = None
     if save:
         run_dir = eval_runs.save_run(result, runs_at, eval_runs.run_settings(
             result, source="cli", limit=limit, seed=seed), gate)
     if as_json:
-        click.echo(json.dumps(ev.to_json(result, gate), ensure_ascii=False))
+        click.echo(json.dumps(report.to_json(result, gate), ensure_ascii=False))
         if run_dir is not None:
             click.echo(f"run saved: {run_dir}", err=True)
     else:
-        click.echo(ev.render_table(result))
+        click.echo(report.render_table(result))
         chart = paths["chart"] or "not drawn (pip install 'newsrag[eval]' for it)"
         click.echo(f"\nreport: {paths['report']}  chart: {chart}  json: {paths['json']}")
         if run_dir is not None:
@@ -454,7 +456,7 @@ def eval_(file, index_dir, chroma_url, retrieval, top_k, report_dir, baseline, t
         else:
             click.echo(f"thresholds not met ({thresholds}):", err=True)
             for f in gate["failed"]:
-                click.echo(f"  {f['metric']}: {ev.fmt(f['value'])} < {f['minimum']}", err=True)
+                click.echo(f"  {f['metric']}: {report.fmt(f['value'])} < {f['minimum']}", err=True)
             sys.exit(1)
 
 

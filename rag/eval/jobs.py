@@ -1,8 +1,8 @@
 """Running a question set for the app (and the engine choice `rag eval` shares with it).
 
-- `corpus_settings`: which index a question set runs on. Ours and the plain sets use the
-  index; SQuAD and CMRC sets bring their own articles, indexed once into
-  <index-dir>/eval-sets/<name>-<hash>/ (rag.eval.runner.materialise) and reused.
+- Which index a question set runs on (rag.eval.corpus.corpus_settings): ours and the plain
+  sets use the index; SQuAD and CMRC sets bring their own articles, indexed once into
+  <index-dir>/eval-sets/<name>-<hash>/ and reused.
 - `EvalRunner`: one evaluation at a time, in one background thread at a lower CPU priority
   whose embedding calls yield to the questions' (rag.store.embedding.background), so the chat keeps
   answering. It keeps the running state (questions done, running scores, time left) for the
@@ -22,10 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from rag.eval import runs as eval_runs
-from rag.config import DEFAULT_ARTICLES, Settings
-from rag.eval.datasets import Dataset, EvalQuestion, sample
 from rag.errors import RagError
+from rag.eval import comparison
+from rag.eval import runs as eval_runs
+from rag.eval.corpus import corpus_settings
+from rag.eval.datasets import sample
+from rag.eval.types import Dataset, EvalQuestion
 
 log = logging.getLogger(__name__)
 
@@ -34,22 +36,6 @@ BASELINE_MAX_QUESTIONS = 300  # as `rag eval`: above it the baseline is skipped 
 
 class Cancelled(RagError):
     """The evaluation was cancelled; nothing was saved."""
-
-
-def corpus_settings(dataset: Dataset, settings: Settings, corpus_dir: Path | None = None
-                    ) -> tuple[Settings, Path, bool]:
-    """(settings, articles folder, refresh_index) to run `dataset` with. A set with its own
-    articles gets its own index under `corpus_dir` (default <index-dir>/eval-sets/), and with a
-    Chroma server its own collection, never the user's."""
-    from rag.eval import runner as ev
-
-    if dataset.articles is None:
-        return settings, DEFAULT_ARTICLES, False
-    where = ev.materialise(dataset, corpus_dir or Path(settings.index_dir) / "eval-sets")
-    overrides: dict[str, Any] = {"index_dir": where["index"]}
-    if settings.chroma_url:
-        overrides["collection"] = f"eval-{dataset.corpus_key}"
-    return settings.replace(**overrides), where["articles"], True
 
 
 @dataclass
@@ -130,7 +116,7 @@ class RunEngine:
         return getattr(self._engine, name)
 
     def ask(self, question: str, top_k: int | None = None, mode: Any = "hybrid", **kw: Any):
-        from rag.eval import runner as ev
+        from rag.eval.scoring import score_answer
 
         job = self._job
         if job.cancel_event.is_set():
@@ -145,36 +131,12 @@ class RunEngine:
             data = result.to_json()
             if q.answerable:
                 cites = [{"n": c["n"], "article_id": c["article_id"], "text": c["text"]} for c in data["citations"]]
-                scored = ev.score_answer(q, data["answer"], bool(data["answered"]), cites)
+                scored = score_answer(q, data["answer"], bool(data["answered"]), cites)
                 job.answerable += 1
                 job.recall_sum += scored.get("answer_recall") or 0.0
             job.abstention_right += bool(data["answered"]) == q.answerable
         job.done += 1
         return result
-
-
-def baseline_key(questions: list[EvalQuestion], articles: Path) -> str:
-    """What the baseline's result depends on: the questions and the article files' state."""
-    import hashlib
-
-    h = hashlib.sha256()
-    for q in questions:
-        h.update(repr((q.id, q.question, q.answerable, q.gold_facts, q.gold_passages, q.gold_short)).encode())
-    for f in sorted(Path(articles).rglob("*")):
-        if f.is_file():
-            st = f.stat()
-            h.update(f"{f}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
-    return h.hexdigest()
-
-
-def one_at_a_time(embed_model):
-    """The embedding model embedding one text per call: the baseline embeds its whole corpus in
-    1024-token chunks, and a question's embedding waits for the model call in progress
-    (rag.store.embedding's gate), so one call of 32 chunks would hold the chat up for seconds."""
-    try:
-        return embed_model.model_copy(update={"embed_batch_size": 1})
-    except Exception:  # not a pydantic llama-index embedding: use it as it is
-        return embed_model
 
 
 def summary(result: dict[str, Any], run_id: str | None) -> dict[str, Any]:
@@ -187,7 +149,7 @@ def summary(result: dict[str, Any], run_id: str | None) -> dict[str, Any]:
         "by_category": result["by_category"], "by_language": result["by_language"],
         "latency_ms": result["latency_ms"],
         "failed": [{"id": r["id"], "question": r["question"], "answer": r["answer"],
-                    "reasons": r["failures"], "kinds": eval_runs.failure_kinds(r)}
+                    "reasons": r["failures"], "kinds": comparison.failure_kinds(r)}
                    for r in result["questions"] if r["failures"]],
     }
 
@@ -239,9 +201,10 @@ class EvalRunner:
 
     def _run(self, job: Job, dataset: Dataset, questions: list[EvalQuestion], options: EvalOptions,
              source: str) -> dict[str, Any]:
-        from rag.eval import runner as ev
-        from rag.store.embedding import background
         from rag.engine import Engine
+        from rag.eval.baseline import baseline_key, one_at_a_time, run_baseline
+        from rag.eval.runner import evaluate
+        from rag.store.embedding import background
 
         if job.cancel_event.is_set():
             job.state = "cancelled"
@@ -263,9 +226,9 @@ class EvalRunner:
                 baseline = options.baseline
                 if baseline is None:
                     baseline = len(questions) <= BASELINE_MAX_QUESTIONS
-                result = ev.evaluate(proxy, questions, mode=options.retrieval, top_k=options.top_k,
-                                     baseline=False, articles=articles, source=source, refresh_index=refresh,
-                                     dataset=dataset)
+                result = evaluate(proxy, questions, mode=options.retrieval, top_k=options.top_k,
+                                  baseline=False, articles=articles, source=source, refresh_index=refresh,
+                                  dataset=dataset)
                 if baseline:
                     if job.cancel_event.is_set():
                         raise Cancelled("cancelled")
@@ -273,7 +236,7 @@ class EvalRunner:
                     key = baseline_key(questions, articles)
                     cached = self._baselines.get(key)
                     if cached is None:
-                        cached = ev.run_baseline(questions, one_at_a_time(engine.embed_model), articles)
+                        cached = run_baseline(questions, one_at_a_time(engine.embed_model), articles)
                         self._baselines[key] = cached
                         while len(self._baselines) > 8:
                             self._baselines.pop(next(iter(self._baselines)))

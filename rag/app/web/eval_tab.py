@@ -2,7 +2,8 @@
 
 The work is done elsewhere: rag.eval.jobs runs a set (one at a time, in a low-priority
 background thread, cancellable between questions), rag.eval.runner scores it, rag.eval.runs
-keeps and compares the runs, rag.eval.drafts turns thumbs-down votes into a draft set.
+keeps the runs and rag.eval.comparison compares them, rag.eval.drafts turns thumbs-down votes
+into a draft set.
 This module lays them out and wires the events. The rendering functions are pure and every
 text they show is escaped (webapp.esc): question sets are uploaded by users.
 
@@ -28,10 +29,12 @@ from typing import Any, Sequence
 
 import gradio as gr
 
+from rag.eval import comparison as eval_compare
 from rag.eval import runs as eval_runs
 
 from rag.eval import drafts as feedback_drafts
-from rag.eval.datasets import Dataset, EvalError, load_dataset
+from rag.eval.datasets import load_dataset
+from rag.eval.types import Dataset, EvalError
 from rag.errors import RagError
 from rag.eval.jobs import Cancelled, EvalOptions, EvalRunner, Job
 from rag.app.web.chat import esc
@@ -78,7 +81,7 @@ def _num(v: Any, metric: str = "") -> str:
 def change_html(metric: str, old: Any, new: Any) -> str:
     """The change from `old` to `new`: ▲ or ▼ with the difference, green when better, red when
     worse (up is better except for false abstention; answer length and confidence are neither)."""
-    d = eval_runs.delta(metric, old, new)
+    d = eval_compare.delta(metric, old, new)
     if d["change"] is None:
         return '<span class="rag-even">–</span>'
     if d["verdict"] == "same":
@@ -146,7 +149,7 @@ def failed_rows(questions: Sequence[dict[str, Any]], category: str = ALL, langua
                 kind: str = ALL) -> list[dict[str, Any]]:
     out = []
     for r in questions:
-        kinds = eval_runs.failure_kinds(r)
+        kinds = eval_compare.failure_kinds(r)
         if not kinds:
             continue
         if category not in (ALL, None, "") and r.get("category") != category:
@@ -170,13 +173,13 @@ def failed_html(questions: Sequence[dict[str, Any]], category: str = ALL, langua
            "<th>expected</th><th>our answer</th><th>why it failed</th></tr></thead><tbody>"]
     for r in rows:
         cites = ", ".join(f"[{int(c.get('n', 0))}] {esc(c.get('article_id'))}" for c in r.get("citations") or [])
-        kinds = "".join(f'<span class="rag-kind">{esc(k)}</span>' for k in eval_runs.failure_kinds(r))
+        kinds = "".join(f'<span class="rag-kind">{esc(k)}</span>' for k in eval_compare.failure_kinds(r))
         text = str(r.get("answer") or "")
         answer = ("" if r.get("answered") else "<em>(abstained)</em> ") + esc(text[:ANSWER_SHOWN])
         if len(text) > ANSWER_SHOWN:
             answer += f"<details><summary>… {len(text) - ANSWER_SHOWN} more characters</summary>{esc(text[ANSWER_SHOWN:])}</details>"
         out.append(
-            f'<tr class="rag-eval-failed" data-id="{esc(r.get("id"))}" data-kinds="{esc(" ".join(eval_runs.failure_kinds(r)))}">'
+            f'<tr class="rag-eval-failed" data-id="{esc(r.get("id"))}" data-kinds="{esc(" ".join(eval_compare.failure_kinds(r)))}">'
             f'<td>{esc(r.get("id"))}<div class="rag-eval-why">{esc(r.get("category"))} · {esc(r.get("language"))}</div></td>'
             f'<td class="rag-text"><div class="rag-eval-question">{esc(r.get("question"))}</div>{ask_link(str(r.get("question") or ""))}</td>'
             f'<td class="rag-text">{esc(expected_text(r))}</td>'
@@ -201,7 +204,7 @@ def runs_html(runs: Sequence[dict[str, Any]]) -> str:
         commit = (r.get("git_commit") or "")[:10]
         out.append(f'<tr data-run="{esc(r.get("id"))}"><td>{esc(r.get("id"))}</td>'
                    f'<td>{esc((r.get("time") or "").replace("T", " ").rstrip("Z"))}</td>'
-                   f'<td class="rag-text">{esc(eval_runs.describe_settings(r.get("settings")))}</td>'
+                   f'<td class="rag-text">{esc(eval_compare.describe_settings(r.get("settings")))}</td>'
                    + "".join(f"<td>{_num(h.get(k), k)}</td>" for k, _ in cols)
                    + f'<td>{int(r.get("failed") or 0)} of {int(r.get("questions") or 0)}</td>'
                    f'<td><code>{esc(commit) or "–"}</code></td></tr>')
@@ -213,8 +216,8 @@ def comparison_html(cmp: dict[str, Any]) -> str:
     """Two runs side by side: counts, metric changes, and each question that changed."""
     c = cmp["counts"]
     a, b = cmp.get("a", {}), cmp.get("b", {})
-    out = [f'<div class="rag-eval-cmp-head">A: <b>{esc(a.get("id"))}</b> ({esc(eval_runs.describe_settings(a.get("settings")))})'
-           f'<br>B: <b>{esc(b.get("id"))}</b> ({esc(eval_runs.describe_settings(b.get("settings")))})</div>',
+    out = [f'<div class="rag-eval-cmp-head">A: <b>{esc(a.get("id"))}</b> ({esc(eval_compare.describe_settings(a.get("settings")))})'
+           f'<br>B: <b>{esc(b.get("id"))}</b> ({esc(eval_compare.describe_settings(b.get("settings")))})</div>',
            f'<div class="rag-eval-cmp-counts"><span class="rag-status-fixed">{c["fixed"]} fixed</span> · '
            f'<span class="rag-status-broke">{c["broke"]} broke</span> · {c["same"]} same '
            f'({cmp["still_failing"]} failing in both)</div>']
@@ -447,7 +450,7 @@ class EvalTab:
         metrics = metrics_html(res.get("metrics", {}), (res.get("baseline") or {}).get("metrics"), prev_metrics,
                                prev["id"] if prev else None)
         head = (f'<div class="rag-eval-run-head" data-run="{esc(run["id"])}">Run <b>{esc(run["id"])}</b>: '
-                f'{esc(eval_runs.describe_settings(run["meta"].get("settings")))}</div>')
+                f'{esc(eval_compare.describe_settings(run["meta"].get("settings")))}</div>')
         chart = self._chart(run)
         questions = res.get("questions", [])
         cats = sorted({str(r.get("category")) for r in questions if r.get("failures")})
@@ -508,7 +511,7 @@ class EvalTab:
         if not a or not b:
             return status_html("Choose two runs to compare.", ok=False)
         try:
-            cmp = eval_runs.compare_runs(self._load(a), self._load(b))
+            cmp = eval_compare.compare_runs(self._load(a), self._load(b))
         except RagError as exc:
             return status_html(str(exc), ok=False)
         return comparison_html(cmp)
@@ -580,7 +583,7 @@ class EvalTab:
     def compare_api(self, run_a: str, run_b: str) -> dict:
         """Two saved runs compared question by question (fixed, broke, same) and metric by metric."""
         try:
-            return eval_runs.compare_runs(self._load(str(run_a)), self._load(str(run_b)))
+            return eval_compare.compare_runs(self._load(str(run_a)), self._load(str(run_b)))
         except RagError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
 
@@ -634,7 +637,7 @@ def build(app, settings, llm_label: str | None, nice: int = 10) -> EvalTab:
         with gr.Row():
             c["f_category"] = gr.Dropdown([ALL], value=ALL, label="Category", elem_id="rag-eval-f-category")
             c["f_language"] = gr.Dropdown([ALL], value=ALL, label="Language", elem_id="rag-eval-f-language")
-            c["f_kind"] = gr.Dropdown([ALL, *eval_runs.KINDS], value=ALL, label="Reason", elem_id="rag-eval-f-kind")
+            c["f_kind"] = gr.Dropdown([ALL, *eval_compare.KINDS], value=ALL, label="Reason", elem_id="rag-eval-f-kind")
         c["failed"] = gr.HTML(elem_id="rag-eval-failed")
         gr.Markdown("### Saved runs")
         c["runs"] = gr.HTML(elem_id="rag-eval-runs")

@@ -9,17 +9,14 @@ whether to answer at all, is the trained reader's call (rag/answer/reader.py, do
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Callable
 
 from rag.answer import reader
-from rag.answer.citations import Citation, CitationList
-from rag.answer.questions import Kind, Question, about, took_part
+from rag.answer.citations import CitationList
+from rag.answer.questions import about, took_part
 from rag.answer.reader import DATES, FIGURE, Candidate, Lexicon
-from rag.retrieve.hybrid import Hit
 from rag.lang.tokenization import tokenize
-
-from rag.answer.spans import ShortAnswer, ShortItem
+from rag.types import Answer, Hit, Kind, Question, ShortAnswer, ShortItem
 
 # Sentences kept beside the best one must be at least this probable relative to it.
 RELATIVE_KEEP = {"gather": 0.05, "single": 0.3}
@@ -31,17 +28,6 @@ TYPED = (Kind.WHEN, Kind.QUANTITY)
 # A second sentence is added to a single answer only while the answer stays short.
 SINGLE_MAX_CHARS = 170
 CLOSEST = 3
-
-
-@dataclass
-class Answer:
-    text: str
-    answered: bool
-    citations: list[Citation] = field(default_factory=list)
-    reason: str = ""  # why it abstained, for the eval and logs
-    sentences: list[dict] = field(default_factory=list)  # [{"text", "citation"}]
-    confidence: float | None = None  # probability that the evidence answers the question
-    short: ShortAnswer | None = None  # the exact phrase that answers (rag/answer/spans.py)
 
 
 # When a question names a unit, the figure must be in that unit.

@@ -27,10 +27,10 @@ from typing import Callable, Protocol, Sequence
 import numpy as np
 
 from rag.store import manifest as store
-from rag.answer.questions import (ATTRIBUTION, PARTICIPATION, SLOT_WORDS, SYNONYMS, ZH_PARTICIPATION, Kind, Question,
+from rag.answer.questions import (ATTRIBUTION, PARTICIPATION, SLOT_WORDS, SYNONYMS, ZH_PARTICIPATION,
                            anchor_tokens, canonical, took_part)
-from rag.retrieve.hybrid import Hit
 from rag.lang.tokenization import tokenize
+from rag.types import Hit, Kind, Question
 
 MODEL_PATH = Path(__file__).parent / "models" / "reader.json"
 MODEL_VERSION = 2

@@ -26,9 +26,10 @@ from typing import Sequence
 
 import numpy as np
 
-from rag.answer.questions import Kind, Question, canonical
+from rag.answer.questions import canonical
 from rag.answer.reader import DATES, FIGURE, LinearModel
 from rag.lang.tokenization import EN_STOPWORDS, tokenize
+from rag.types import Kind, Question, ShortAnswer, ShortItem
 
 MAX_TOKENS = {"en": 8, "zh": 10}
 MAX_CHARS = 60
@@ -334,33 +335,6 @@ def span_features(q: Question, sentence: str, spans: list[Span], weights: dict[s
 
 
 # -- the model and the answer ---------------------------------------------------------------------
-
-@dataclass
-class ShortItem:
-    text: str
-    citation: int
-    start: int  # offsets in the cited passage's text
-    end: int
-
-    def to_json(self) -> dict:
-        return {"text": self.text, "citation": self.citation, "start": self.start, "end": self.end}
-
-
-@dataclass
-class ShortAnswer:
-    items: list[ShortItem]
-    confidence: float  # the span model's probability of the best span (1.0 for a list of names)
-    kind: str = "span"  # "span" or "list"
-
-    @property
-    def text(self) -> str:
-        sep = "、" if any(re.search(r"[\u4e00-\u9fff]", i.text) for i in self.items) else ", "
-        return sep.join(i.text for i in self.items)
-
-    def to_json(self) -> dict:
-        return {"text": self.text, "kind": self.kind, "confidence": round(self.confidence, 4),
-                "items": [i.to_json() for i in self.items]}
-
 
 def feature_matrix(spans: Sequence[Span]) -> np.ndarray:
     """The spans' features as rows in SPAN_FEATURES order (the Chinese crosses computed here)."""

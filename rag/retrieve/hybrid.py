@@ -5,15 +5,13 @@ Chinese question finds Chinese passages first and an English one English passage
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
-from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
 
 from rag.errors import PassagesMissingError
+from rag.types import Hit
 
 log = logging.getLogger(__name__)
 
@@ -29,30 +27,6 @@ class Mode(str, Enum):
             return cls(value)
         except ValueError:
             raise ValueError(f"unknown retrieval mode {value!r}; valid: {', '.join(m.value for m in cls)}") from None
-
-
-@dataclass
-class Hit:
-    id: str
-    text: str
-    meta: dict[str, Any]
-    score: float = 0.0  # fused score
-    dense: float | None = None  # cosine similarity
-    bm25: float | None = None
-    ranks: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def lang(self) -> str:
-        return self.meta.get("lang", "en")
-
-    @property
-    def article_id(self) -> str:
-        return self.meta["article_id"]
-
-    @property
-    def sentences(self) -> list[tuple[int, int]]:
-        raw = self.meta.get("sentences")
-        return [tuple(s) for s in json.loads(raw)] if raw else [(0, len(self.text))]
 
 
 def rrf(rankings: dict[str, list[str]], k: int = 60, weights: dict[str, float] | None = None) -> dict[str, float]:
@@ -91,6 +65,7 @@ class Retriever:
         self.embed_model = embed_model
         self.live = live_ids
         self.settings = settings
+        self._articles_with: dict[str, set[str]] = {}  # phrase -> live articles holding it
         self._vector_store = ChromaVectorStore(chroma_collection=collection)
         self._index = VectorStoreIndex.from_vector_store(self._vector_store, embed_model=embed_model)
 
@@ -179,3 +154,32 @@ class Retriever:
             raise PassagesMissingError(
                 f"{len(gone)} passage(s) of the index are missing from its Chroma store (e.g. {gone[0]}); "
                 "run `rag ingest` to repair the index")
+
+    def articles_with(self, phrase: str) -> set[str]:
+        """The live articles with a passage that holds `phrase` as written (or title-cased), from
+        Chroma's full-text index. Its cost grows with the corpus (about 0.7 ms at 83 passages,
+        3-5 ms at 8,000), so the answer is remembered for the life of this retriever (one index
+        snapshot: the corpus does not change under it), and a word that BM25 has never seen
+        answers "none" without asking Chroma."""
+        if phrase in self._articles_with:
+            return self._articles_with[phrase]
+        from rag.lang.tokenization import tokenize
+
+        found: set[str] = set()
+        if self.bm25 is None or all(self.bm25.idf(t) is not None for t in tokenize(phrase)):
+            for variant in dict.fromkeys([phrase, phrase.title()]):
+                got = self.collection.get(where_document={"$contains": variant}, include=["metadatas"])
+                found |= {m["article_id"] for pid, m in zip(got["ids"], got["metadatas"]) if pid in self.live}
+        if len(self._articles_with) < 10_000:
+            self._articles_with[phrase] = found
+        return found
+
+    def next_passage(self, hit: Hit) -> Hit | None:
+        """The live passage that follows `hit` in its document, or None."""
+        got = self.collection.get(where={"$and": [{"doc_id": hit.meta.get("doc_id", "")},
+                                                  {"idx": int(hit.meta.get("idx", -1)) + 1}]},
+                                  include=["documents", "metadatas"])
+        for pid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+            if pid in self.live:
+                return Hit(pid, doc, dict(meta))
+        return None

@@ -44,6 +44,7 @@ from rag.answer import reader
 from rag.answer import spans
 from rag.eval import metrics as M  # noqa: E402
 from rag.eval.datasets import load_dataset  # noqa: E402
+from rag.types import ShortAnswer  # noqa: E402
 
 log = logging.getLogger("train_short")
 MIN_POSITIVE_F1 = 0.5
@@ -79,7 +80,7 @@ def groups_of(items, answers) -> list[dict]:
             if q.participation:
                 found = spans.list_items(q, a)
                 if found:
-                    row["list"] = spans.ShortAnswer(found, 1.0, "list").text
+                    row["list"] = ShortAnswer(found, 1.0, "list").text
             pairs = spans.spans_of(q, a, reader.question_weights(q, it.ev.lexicon))
             row["spans"] = [c.text for c, _ in pairs]
             row["X"] = spans.feature_matrix([c for c, _ in pairs])

@@ -19,7 +19,7 @@ from rag.config import Settings
 from rag.store.embedding import HashEmbedding
 from rag.engine import Engine
 from rag.eval.runner import METRIC_ORDER
-from rag.generate.grounded import Draft
+from rag.types import Draft
 from tests.llm_fakes import FakeLLMServer, closed_port_url
 
 pytestmark = pytest.mark.slow

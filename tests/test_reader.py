@@ -11,7 +11,8 @@ from rag.answer import extractive as answering
 from rag.answer import reader
 
 from rag.store import manifest as store
-from rag.answer.questions import Kind, analyse
+from rag.answer.questions import analyse
+from rag.types import Kind
 from tests.test_answering import Lexicon, make_hit
 
 

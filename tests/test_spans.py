@@ -3,9 +3,8 @@
 import pytest
 
 from rag.answer import spans
-from rag.answer.extractive import Answer
-from rag.answer.citations import Citation
 from rag.answer.questions import analyse
+from rag.types import Answer, Citation
 
 
 def texts(sentence, lang="en"):

@@ -487,7 +487,7 @@ def spans_of(q: Question, answer, weights: dict[str, float]) -> list[tuple[Span,
 
 def short_answer(q: Question, answer, model: LinearModel, weights: dict[str, float],
                  min_probability: float = 0.0) -> ShortAnswer | None:
-    """The short answer of an extractive `answer` (rag.answer.extractive.Answer), or None: when it
+    """The short answer of an extractive `answer` (rag.types.Answer), or None: when it
     abstained, when the question asks for an explanation, or when no span is probable enough."""
     if not answer.answered or not answer.sentences or explanatory(q):
         return None

@@ -1,6 +1,9 @@
 """Hybrid retrieval: dense vectors from Chroma (through llama-index) plus BM25, fused by
 reciprocal rank fusion, with the question's language as a third ranked list so that a
 Chinese question finds Chinese passages first and an English one English passages.
+
+A Retriever reads one snapshot of the index (its live passages); it also answers the lookups
+a query plan needs (which articles hold a full name) and the reader's (the next passage).
 """
 
 from __future__ import annotations

@@ -92,7 +92,7 @@ def main() -> None:
     for kind, claim, hit, pos in pairs:
         ev = evidence_sentences(hit)
         units = [s for _, s in ev] + [hit.text[a[0][0]:b[0][1]] for a, b in zip(ev, ev[1:])]
-        vecs = engine._text_vectors([claim] + units)
+        vecs = engine.text_vectors([claim] + units)
         best = float((vecs[1:] @ vecs[0]).max())
         cross = any("\u4e00" <= ch <= "\u9fff" for ch in claim) != (hit.lang == "zh")
         scores.setdefault((kind, "cross" if cross else "same", pos), []).append(best)

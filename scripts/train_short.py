@@ -39,7 +39,7 @@ import train_reader as TR  # noqa: E402
 from rag.answer import short_answer  # noqa: E402
 from rag.answer.linear_model import LinearModel  # noqa: E402
 from rag.answer.reader_model import ReaderModel, load as load_reader  # noqa: E402
-from rag.answer.result import ShortAnswer  # noqa: E402
+from rag.types import ShortAnswer  # noqa: E402
 from rag.answer.sentence_features import question_weights  # noqa: E402
 from rag.answer.span_features import SPAN_FEATURES, feature_matrix  # noqa: E402
 from rag.answer.who_lists import list_items  # noqa: E402

@@ -11,7 +11,7 @@ from rag.answer import abstention, extractive, vocabulary
 from rag.answer import reader_model
 from rag.answer.citations import check
 from rag.answer.questions import analyse
-from rag.retrieve.hybrid import Hit
+from rag.types import Hit
 from rag.ingest.chunking import split_sentences
 from rag.lang.tokenization import tokenize
 

@@ -1,5 +1,5 @@
 from rag.answer.citations import CitationList, check, markers, renumber
-from rag.retrieve.hybrid import Hit
+from rag.types import Hit
 
 
 def hit(pid: str, article="a") -> Hit:

@@ -17,8 +17,9 @@ from rag.answer.citations import check
 from rag.app.cli import main
 from rag.config import Settings
 from rag.engine import Engine
-from rag.generate.grounded import Draft
-from rag.generate.client import ChatLLM, LLMSetupError
+from rag.types import Draft
+from rag.generate.client import ChatLLM
+from rag.generate.errors import LLMSetupError
 from tests.test_llm_server import QUESTION, injected_engine  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.slow

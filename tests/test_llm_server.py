@@ -19,7 +19,7 @@ from rag.config import Settings
 from tests.fake_embeddings import HashEmbedding
 from rag.engine import Engine
 from rag.eval.scoring import METRIC_ORDER
-from rag.generate.grounded import Draft
+from rag.types import Draft
 from tests.llm_fakes import FakeLLMServer, closed_port_url
 
 pytestmark = pytest.mark.slow

@@ -1,6 +1,7 @@
 import pytest
 
-from rag.answer.questions import Kind, analyse, anchors_in_text, proper_names
+from rag.answer.questions import analyse, anchors_in_text, proper_names
+from rag.types import Kind
 
 
 @pytest.mark.parametrize("text,kind", [

@@ -11,7 +11,8 @@ from rag.answer import abstention, evidence_features, expected_types, reader_mod
 from rag.answer.linear_model import LinearModel
 
 from rag.store import manifest as store
-from rag.answer.questions import Kind, analyse
+from rag.answer.questions import analyse
+from rag.types import Kind
 from tests.test_answering import Lexicon, make_hit
 
 

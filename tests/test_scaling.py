@@ -79,7 +79,7 @@ def test_anchor_lookup_uses_an_index_built_once_per_snapshot(fake_engine, articl
     e = fake_engine()
     e.ingest([articles_copy])
     e.ask("Who presided over the fifth session?")
-    snap = e._snapshot
+    snap = e._index.snapshot
     assert snap.anchors["ord:5"] == {FIFTH} and snap.anchors["ord:7"] == {SEVENTH}
     manifest = store.load_manifest(e.settings.index_dir)
     for anchor, arts in snap.anchors.items():
@@ -92,17 +92,18 @@ def test_name_lookups_skip_chroma_for_unknown_words_and_are_remembered(fake_engi
     e = fake_engine()
     e.ingest([articles_copy])
     e.require_index()
-    counting = Counting(e.collection)
-    e._collection = counting
-    snap = e._current()
-    assert e._articles_with("Zhang Quxian", snap) == set()  # "quxian" is in no passage: no Chroma call
+    retriever = e._index.current().retriever
+    counting = Counting(retriever.collection)
+    retriever.collection = counting
+    assert retriever.articles_with("Zhang Quxian") == set()  # "quxian" is in no passage: no Chroma call
     assert counting.named("get") == []
-    assert e._articles_with("Wang Xiaohui", snap) == {FIFTH, SEVENTH}
+    assert retriever.articles_with("Wang Xiaohui") == {FIFTH, SEVENTH}
     calls = len(counting.named("get"))
-    assert e._articles_with("Wang Xiaohui", snap) == {FIFTH, SEVENTH}
+    assert calls
+    assert retriever.articles_with("Wang Xiaohui") == {FIFTH, SEVENTH}
     assert len(counting.named("get")) == calls  # the second answer came from the snapshot's memory
-    assert e._articles_with("Chen Min'er", snap) == {FIFTH}
-    assert e._articles_with("Huang Xiaohui", snap) == set()  # known words, not as a phrase: asks Chroma
+    assert retriever.articles_with("Chen Min'er") == {FIFTH}
+    assert retriever.articles_with("Huang Xiaohui") == set()  # known words, not as a phrase: asks Chroma
 
 
 def test_an_unchanged_ingest_opens_neither_chroma_nor_the_model(fake_engine, articles_copy):
@@ -113,7 +114,7 @@ def test_an_unchanged_ingest_opens_neither_chroma_nor_the_model(fake_engine, art
     again = fake_engine()
     report = again.ingest([articles_copy])
     assert report.passages_added == 0 and report.passages_unchanged == first.passages_added
-    assert again._collection is None  # Chroma was never opened
+    assert again._index._collection is None  # Chroma was never opened
     assert store.load_manifest(e.settings.index_dir).to_json() == before
 
 
@@ -126,7 +127,7 @@ def test_orphans_of_an_interrupted_ingest_are_collected_by_the_next_one(fake_eng
     store.mark_dirty(e.settings.index_dir)
     e2 = fake_engine()
     counting = Counting(e2.collection)
-    e2._collection = counting
+    e2._index._collection = counting
     assert e2.ingest([articles_copy]).passages_added == 0
     ids = set(fake_engine().collection.get(include=[])["ids"])
     assert "orphan:0:0" not in ids and ids == set(store.load_manifest(e.settings.index_dir).live_ids())
@@ -135,7 +136,7 @@ def test_orphans_of_an_interrupted_ingest_are_collected_by_the_next_one(fake_eng
     store.mark_dirty(e.settings.index_dir)
     e3 = fake_engine()
     counting = Counting(e3.collection)
-    e3._collection = counting
+    e3._index._collection = counting
     e3.ingest([articles_copy])
     assert [kw for kw in counting.named("get") if "ids" not in kw] == [] and counting.named("count")
 
@@ -143,7 +144,7 @@ def test_orphans_of_an_interrupted_ingest_are_collected_by_the_next_one(fake_eng
 def test_first_ingest_writes_in_large_batches_and_skips_hash_lookups(fake_engine, articles_copy):
     e = fake_engine(embed_batch=8)
     counting = Counting(e.collection)
-    e._collection = counting
+    e._index._collection = counting
     report = e.ingest([articles_copy])
     assert report.embedded == 83
     assert len(counting.named("upsert")) == 1  # 83 passages, 256 per write
@@ -192,7 +193,7 @@ def test_bm25_of_an_incremental_ingest_equals_a_fresh_build(fake_engine, article
     step.ingest([articles_copy])  # the seventh's text comes from memory, the fifth's from Chroma + manifest
     fresh = Engine(Settings(index_dir=tmp_path / "fresh"), embed_model=HashEmbedding())
     fresh.ingest([articles_copy])
-    a, b = step._current().bm25, fresh._current().bm25
+    a, b = step._index.current().bm25, fresh._index.current().bm25
     assert sorted(a.ids) == sorted(b.ids)
     for q in ("Who presided over the fifth session", "谁主持了第七次会议", "Bishan District delegation"):
         assert dict(a.search(tokenize(q), 200)) == pytest.approx(dict(b.search(tokenize(q), 200)))

@@ -3,11 +3,10 @@
 import pytest
 
 from rag.answer import short_answer
-from rag.answer.result import Answer
 from rag.answer.span_candidates import candidate_spans
 from rag.answer.who_lists import list_items
-from rag.answer.citations import Citation
 from rag.answer.questions import analyse
+from rag.types import Answer, Citation
 
 
 def texts(sentence, lang="en"):

@@ -8,13 +8,12 @@ import json
 import numpy as np
 import pytest
 
-from rag.answer.result import Answer
 from rag.answer.citations import check
+from rag.generate.errors import LLMError
+from rag.generate.grounded import Generated, generate, looping
 from tests.fake_embeddings import HashEmbedding
-from rag.generate.grounded import Draft, Generated, generate, looping
-from rag.generate.client import LLMError
 from rag.ingest.chunking import split_sentences
-from rag.retrieve.hybrid import Hit
+from rag.types import Answer, Draft, Hit
 from rag.generate.verify import (INSTRUCTION, check_facts, figures, is_abstention, names, split_claims, thresholds_for,
                         verify)
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 import re
 
 from rag.answer.citations import CitationList
-from rag.answer.questions import Question, about, canonical, strip_question_words
-from rag.answer.result import Answer
+from rag.answer.questions import about, canonical, strip_question_words
+from rag.types import Question
+from rag.types import Answer
 from rag.answer.sentence_features import MISSING_IDF, Lexicon
 from rag.answer.vocabulary import replies
 from rag.lang.tokenization import ZH_STOPCHARS, tokenize
-from rag.retrieve.hybrid import Hit
+from rag.types import Hit
 
 CLOSEST = 3
 

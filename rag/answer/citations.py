@@ -4,32 +4,10 @@ listed passage and every listed passage used."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any
+
+from rag.types import Citation
 
 MARKER_RE = re.compile(r"\[(\d+)\]")
-
-
-@dataclass
-class Citation:
-    n: int
-    passage_id: str
-    article_id: str
-    title: str
-    date: str | None
-    lang: str
-    source: str
-    text: str
-    score: float
-    highlights: list[tuple[int, int]] = field(default_factory=list)  # cited sentence spans in `text`
-
-    def to_json(self, with_highlights: bool = True) -> dict[str, Any]:
-        d = {"n": self.n, "article_id": self.article_id, "title": self.title, "date": self.date,
-             "lang": self.lang, "source": self.source, "text": self.text, "score": round(self.score, 4)}
-        if with_highlights:
-            d["passage_id"] = self.passage_id
-            d["highlights"] = [list(h) for h in self.highlights]
-        return d
 
 
 class CitationList:

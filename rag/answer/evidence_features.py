@@ -9,7 +9,9 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
-from rag.answer.questions import SYNONYMS, Question
+from rag.answer.questions import SYNONYMS
+
+from rag.types import Question
 from rag.answer.sentence_features import (KINDS, MISSING_IDF, Candidate, Lexicon, question_weights,
                                           tokens_of)
 

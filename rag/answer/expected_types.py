@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from rag.answer.questions import Kind
+from rag.types import Kind
 from rag.answer.vocabulary import news
 
 _MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"

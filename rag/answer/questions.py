@@ -10,11 +10,11 @@ eighth meeting" instead of describing the seventh with confidence.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from enum import Enum
+from dataclasses import replace
 
 import rag.lang as language
 from rag.lang.tokenization import stem, tokenize
+from rag.types import Kind, Question
 
 _UNITS = "one two three four five six seven eight nine".split()
 _TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
@@ -57,16 +57,6 @@ def en_ordinal(words: str) -> int | None:
 
 # ASCII look-arounds: "6月26日" holds the numbers 6 and 26 (\w would count 月 as a letter).
 _NUMBER_RE = re.compile(r"(?<![A-Za-z0-9.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?![A-Za-z0-9])")
-
-
-class Kind(str, Enum):
-    WHO = "who"
-    WHERE = "where"
-    WHEN = "when"
-    QUANTITY = "quantity"
-    LIST = "list"
-    WHY = "why"
-    OTHER = "other"
 
 
 _KIND_PATTERNS: list[tuple[Kind, str, str]] = [
@@ -143,36 +133,7 @@ def about(text: str) -> str | None:
     return m.group(1).strip() if m else None
 
 
-# Words that ask what several events have in common ("who attended both meetings").
-_INTERSECTION_RE = re.compile(r"\b(both|each of|in common|every one of)\b|两次都|都参加|都出席|均出席|均参加|共同参加", re.I)
-
 _FOLLOW_UP_RE = re.compile(r"\b(it|its|that|this|there|they|them|those|the meeting|the session|he|she|his|her)\b|它|那次|这次|该会|此次|那里|他们|他|她", re.IGNORECASE)
-
-
-@dataclass
-class Question:
-    text: str
-    lang: str
-    kind: Kind
-    terms: list[str]  # tokens an answer sentence should contain (stemmed, stop words out)
-    anchors: set[str] = field(default_factory=set)  # "ord:7", "num:2024"
-    names: list[str] = field(default_factory=list)  # capitalised words that may be proper nouns
-    phrases: list[str] = field(default_factory=list)  # runs of capitalised words: full names
-    head: str = ""  # what a which/what question asks for
-    head_unknown: bool = False  # no word of `head` is in the articles (set by the engine)
-    anchor_text: dict[str, str] = field(default_factory=dict)  # anchor -> the words that said it
-    context: str = ""  # text borrowed from the previous question for a follow-up
-
-    @property
-    def intersect(self) -> bool:
-        """Whether the question asks for what its anchors' events share (with two or more anchors)."""
-        return bool(_INTERSECTION_RE.search(self.text))
-
-    @property
-    def participation(self) -> bool:
-        if self.kind != Kind.WHO:
-            return False
-        return bool(set(self.terms) & PARTICIPATION) or any(w in self.text for w in ZH_PARTICIPATION)
 
 
 def anchors_in_text(text: str) -> set[str]:
@@ -324,14 +285,16 @@ def analyse(text: str, previous: "Question | None" = None) -> Question:
     text = text.strip()
     lang = language.detect(text)
     anchors, anchor_text = _anchors(text)
-    q = Question(text=text, lang=lang, kind=detect_kind(text, lang), terms=tokenize(_ZH_QWORDS_RE.sub(" ", text), bigrams_only=True),
+    kind, terms = detect_kind(text, lang), tokenize(_ZH_QWORDS_RE.sub(" ", text), bigrams_only=True)
+    q = Question(text=text, lang=lang, kind=kind, terms=terms,
                  anchors=anchors, names=proper_names(text) if lang == "en" else [], anchor_text=anchor_text,
-                 phrases=name_phrases(text) if lang == "en" else [], head=head_phrase(text) if lang == "en" else "")
+                 phrases=name_phrases(text) if lang == "en" else [], head=head_phrase(text) if lang == "en" else "",
+                 participation=kind == Kind.WHO and (bool(set(terms) & PARTICIPATION)
+                                                     or any(w in text for w in ZH_PARTICIPATION)))
     if previous is not None and is_follow_up(q, previous):
         # "Where was it held?" after "Who attended the seventh meeting?" is about the seventh meeting.
-        q.anchors |= previous.anchors
-        q.anchor_text = {**previous.anchor_text, **q.anchor_text}
-        q.context = previous.text + " " + previous.context
+        q = replace(q, anchors=q.anchors | previous.anchors, anchor_text={**previous.anchor_text, **q.anchor_text},
+                    context=previous.text + " " + previous.context)
     return q
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from rag.answer.evidence_features import EVIDENCE_FEATURES, evidence_features
 from rag.answer.linear_model import LinearModel, matrix
-from rag.answer.questions import Question
+from rag.types import Question
 from rag.answer.sentence_features import SENTENCE_FEATURES, Candidate, Lexicon
 
 MODEL_PATH = Path(__file__).parent / "models" / "reader.json"

@@ -17,10 +17,10 @@ import numpy as np
 
 from rag.store import manifest as store
 from rag.answer.expected_types import novel_values, values
-from rag.answer.questions import (ATTRIBUTION, PARTICIPATION, SLOT_WORDS, SYNONYMS, ZH_PARTICIPATION, Kind, Question,
-                           anchor_tokens, canonical, took_part)
+from rag.answer.questions import ATTRIBUTION, PARTICIPATION, SLOT_WORDS, SYNONYMS, ZH_PARTICIPATION, anchor_tokens, canonical, took_part
+from rag.types import Kind, Question
 from rag.answer.vocabulary import news
-from rag.retrieve.hybrid import Hit
+from rag.types import Hit
 from rag.lang.tokenization import tokenize
 
 KINDS = [k for k in Kind]

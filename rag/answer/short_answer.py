@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.answer.linear_model import LinearModel
-from rag.answer.questions import Kind, Question
-from rag.answer.result import Answer, ShortAnswer, ShortItem, cited_sentences
+from rag.types import Kind, Question
+from rag.types import Answer, ShortAnswer, ShortItem
+from rag.answer.span_candidates import cited_sentences
 from rag.answer.span_candidates import Span, candidate_spans
 from rag.answer.span_features import SPAN_FEATURES, feature_matrix, span_features
 from rag.answer.who_lists import asks_role, list_items
@@ -60,7 +61,7 @@ def spans_of(q: Question, answer: Answer, weights: dict[str, float]) -> list[tup
 
 def short_answer(q: Question, answer: Answer, model: LinearModel, weights: dict[str, float],
                  min_probability: float = 0.0) -> ShortAnswer | None:
-    """The short answer of an extractive `answer` (rag.answer.result.Answer), or None: when it
+    """The short answer of an extractive `answer` (rag.types.Answer), or None: when it
     abstained, when the question asks for an explanation, or when no span is probable enough."""
     if not answer.answered or not answer.sentences or explanatory(q):
         return None

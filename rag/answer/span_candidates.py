@@ -13,6 +13,7 @@ from typing import Sequence
 
 from rag.answer.expected_types import DATES, FIGURE
 from rag.answer.span_words import NUMBER_WORDS, ZH_NAME_TAGS, Word, words
+from rag.types import Answer
 
 MAX_TOKENS = {"en": 8, "zh": 10}
 MAX_CHARS = 60
@@ -99,3 +100,14 @@ def _inside_value(sentence: str, ws: Sequence[Word], j: int) -> bool:
     before, after = ws[j - 1].text, ws[j + 1].text
     return bool(re.fullmatch(r"\d{1,2}(st|nd|rd|th)?", before) and re.fullmatch(r"\d{4}", after))
 
+
+def cited_sentences(answer: Answer) -> list[tuple[int, dict, str, str]]:
+    """(index, sentence record, sentence text, language) of each sentence of `answer` whose
+    offsets in its cited passage are known."""
+    passages = {c.n: (c.text, c.lang) for c in answer.citations}
+    out = []
+    for k, s in enumerate(answer.sentences):
+        passage, lang = passages.get(s["citation"], ("", "en"))
+        if s.get("start") is not None and passage:
+            out.append((k, s, passage[s["start"]:s["end"]], lang))
+    return out

@@ -14,7 +14,9 @@ from typing import Sequence
 
 import numpy as np
 
-from rag.answer.questions import Kind, Question, canonical
+from rag.answer.questions import canonical
+
+from rag.types import Kind, Question
 from rag.answer.span_candidates import Span
 from rag.answer.span_words import CLASSES, word_class, words
 from rag.lang.tokenization import tokenize

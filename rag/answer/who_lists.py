@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 
 from rag.answer.expected_types import NOT_NAME
-from rag.answer.questions import PARTICIPATION, ZH_PARTICIPATION, Question, canonical
-from rag.answer.result import Answer, ShortItem, cited_sentences
+from rag.answer.questions import PARTICIPATION, ZH_PARTICIPATION, canonical
+from rag.types import Question
+from rag.types import Answer, ShortItem
+from rag.answer.span_candidates import cited_sentences
 from rag.answer.span_words import words, zh_words
 from rag.answer.vocabulary import news
 from rag.lang.tokenization import tokenize

@@ -17,25 +17,9 @@ import time
 from typing import Any, Iterator
 
 from rag.config import Settings
-from rag.errors import RagError
+from rag.generate.errors import LLMError, LLMSetupError
 
 log = logging.getLogger(__name__)
-
-
-class LLMError(RagError):
-    """The model could not give an answer (unreachable, timed out, malformed reply)."""
-
-
-class LLMSetupError(RagError):
-    """The configured model cannot be used at all (missing runtime, missing file): fail at start."""
-
-
-_THINK = re.compile(r"<think>.*?(</think>|$)", re.S)
-
-
-def strip_thinking(text: str) -> str:
-    """Reasoning models served raw write <think>...</think> before the answer: drop it."""
-    return _THINK.sub("", text).strip()
 
 
 def _describe(exc: BaseException) -> str:
@@ -120,9 +104,6 @@ class ChatLLM:
         if not got_any:
             raise LLMError("the model server sent no answer text")
 
-    def complete(self, messages: list[dict[str, str]], timeout: float | None = None) -> str:
-        return "".join(self.stream(messages, timeout))
-
     def close(self) -> None:
         if self._server is not None:
             self._server.close()
@@ -151,4 +132,4 @@ def make_llm(settings: Settings) -> ChatLLM | None:
     return None
 
 
-__all__ = ["ChatLLM", "LLMError", "LLMSetupError", "make_llm", "strip_thinking"]
+__all__ = ["ChatLLM", "make_llm"]

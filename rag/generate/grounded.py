@@ -18,19 +18,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from rag.generate import prompt as prompting
-from rag.answer.result import Answer
 from rag.answer.citations import CitationList, check
-from rag.generate.client import LLMError, strip_thinking
-from rag.retrieve.hybrid import Hit
+from rag.generate import prompt as prompting
+from rag.generate.errors import LLMError
+from rag.generate.text import strip_thinking
 from rag.generate.verify import Check, Vectors, is_abstention, split_claims, verify
+from rag.types import Answer, Draft, Hit
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Draft:
-    text: str  # everything the model has written so far, unverified
 
 
 @dataclass
@@ -160,4 +155,4 @@ def generate(llm, question: str, lang: str, hits: list[Hit], extractive: Answer,
     yield Generated(answer, "llm", _report(checks, mapping), warning, reply, timings)
 
 
-__all__ = ["Draft", "Generated", "generate", "compose"]
+__all__ = ["Generated", "generate", "compose"]

@@ -29,7 +29,7 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
-from rag.generate.client import LLMSetupError
+from rag.generate.errors import LLMSetupError
 
 log = logging.getLogger(__name__)
 

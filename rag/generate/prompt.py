@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from rag.ingest.chunking import count_tokens, split_sentences
-from rag.retrieve.hybrid import Hit
+from rag.types import Hit
 
 NO_ANSWER = {"en": "The articles do not answer this question.", "zh": "文章没有回答这个问题。"}
 LANGUAGE_NAMES = {"en": "English", "zh": "Chinese (简体中文)"}

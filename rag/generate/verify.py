@@ -27,9 +27,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from rag.generate.client import strip_thinking
+from rag.generate.text import strip_thinking
 from rag.ingest.chunking import split_sentences
-from rag.retrieve.hybrid import Hit
+from rag.types import Hit
 
 # Claim-to-evidence cosine thresholds per embedding model: (same language, across languages).
 # Measured on the shipped articles (scripts/measure_verification.py, docs/LLM.md).

@@ -33,7 +33,7 @@ from rag.ingest import uploads
 from rag.answer import span_words
 from rag.answer.citations import MARKER_RE
 from rag.config import DEFAULT_ARTICLES, DEFAULT_INDEX_DIR, Settings
-from rag.generate.grounded import Draft
+from rag.types import Draft
 from rag.errors import ArticleError, IndexBusyError, IndexMissingError, QuestionError, RagError
 
 log = logging.getLogger(__name__)

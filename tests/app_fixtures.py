@@ -69,7 +69,8 @@ def _start() -> AppServer:
         if _server is not None:
             return _server
         from rag.engine import Engine
-        from rag.app.web.chat import build_app, launch
+        from rag.app.web.layout import build_app
+        from rag.app.web.server import launch
 
         _root = Path(tempfile.mkdtemp(prefix="rag-app-test-"))
         settings = Settings(index_dir=_root / "index")

@@ -224,10 +224,10 @@ def test_min_confidence_reaches_the_settings(monkeypatch, tmp_path):
     result = CliRunner().invoke(main, ["ask", "Who?", "--min-confidence", "0.25"])
     assert result.exit_code == 1 and seen["min_confidence"] == 0.25
 
-    import rag.app.web.chat
+    import rag.app.web.server
 
     def fake_serve(**kwargs):
         seen["serve"] = kwargs
-    monkeypatch.setattr(rag.app.web.chat, "serve", fake_serve)
+    monkeypatch.setattr(rag.app.web.server, "serve", fake_serve)
     assert CliRunner().invoke(main, ["serve", "--min-confidence", "0.5"]).exit_code == 0
     assert seen["serve"]["min_confidence"] == 0.5

@@ -117,7 +117,8 @@ def test_chat_answers_while_the_shipped_set_is_evaluated(client, app_server):
 
 
 def test_auth_covers_the_evaluation_endpoints(app_server):
-    from rag.app.web.chat import build_app, launch
+    from rag.app.web.layout import build_app
+    from rag.app.web.server import launch
 
     demo = build_app(app_server.engine, app_server.settings)
     url = launch(demo, app_server.settings, "127.0.0.1", free_port(), auth=("alice", "s3cret"))

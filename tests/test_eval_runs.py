@@ -1,4 +1,4 @@
-"""Saved evaluation runs (rag.eval.runs, rag.eval.comparison), the tab's rendering (rag.app.web.eval_tab)
+"""Saved evaluation runs (rag.eval.runs, rag.eval.comparison), the tab's rendering (rag.app.web.eval_render)
 and feedback drafts (rag.eval.drafts) on small hand-made results: no model, no server."""
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ def test_failure_kinds():
 # -- the tab's rendering -------------------------------------------------------------------------
 
 def test_rendering_escapes_a_malicious_question_everywhere():
-    from rag.app.web import eval_tab
+    from rag.app.web import eval_render
 
     cmp = comparison.compare_results(A, B)
     bad = {**A_ROWS[3], "answer": EVIL, "citations": [{"n": 1, "article_id": EVIL}],
@@ -157,21 +157,21 @@ def test_rendering_escapes_a_malicious_question_everywhere():
            "expected": {"answerable": True, "gold_facts": [[EVIL]]}}
     runs = [{"id": EVIL, "time": EVIL, "settings": {"name": EVIL, "retrieval": EVIL}, "headline": {}, "git_commit": EVIL}]
     out = "".join([
-        eval_tab.failed_html([bad]), eval_tab.comparison_html(cmp), eval_tab.runs_html(runs),
-        eval_tab.metrics_html({EVIL: 0.5}, {EVIL: 0.4}, {EVIL: 0.6}, EVIL),
-        eval_tab.groups_html({EVIL: {"n": 1}}, {EVIL: {"n": 1}}), eval_tab.status_html(EVIL),
+        eval_render.failed_html([bad]), eval_render.comparison_html(cmp), eval_render.runs_html(runs),
+        eval_render.metrics_html({EVIL: 0.5}, {EVIL: 0.4}, {EVIL: 0.6}, EVIL),
+        eval_render.groups_html({EVIL: {"n": 1}}, {EVIL: {"n": 1}}), eval_render.status_html(EVIL),
     ])
     assert "<img" not in out and "onerror=alert(1)>" not in out
     assert "&lt;img src=x onerror=alert(1)&gt;" in out
     # the link to ask it in the chat carries it URL-encoded, in an escaped attribute
-    link = eval_tab.ask_link(EVIL)
+    link = eval_render.ask_link(EVIL)
     assert 'href="?ask=%3Cimg+src%3Dx+onerror%3Dalert%281%29%3E"' in link and "<img" not in link
 
 
 def test_metrics_changes_are_coloured_by_better_and_worse():
-    from rag.app.web import eval_tab
+    from rag.app.web import eval_render
 
-    html = eval_tab.metrics_html({"fact_recall": 0.9, "false_abstention": 0.2}, {"fact_recall": 0.7},
+    html = eval_render.metrics_html({"fact_recall": 0.9, "false_abstention": 0.2}, {"fact_recall": 0.7},
                                  {"fact_recall": 0.95, "false_abstention": 0.1}, "run-1")
     assert 'class="rag-better" data-verdict="better">▲ +0.200' in html  # vs baseline
     assert 'class="rag-worse" data-verdict="worse">▼ -0.050' in html  # vs previous
@@ -180,28 +180,28 @@ def test_metrics_changes_are_coloured_by_better_and_worse():
 
 
 def test_failed_questions_filter_by_category_language_and_reason():
-    from rag.app.web import eval_tab
+    from rag.app.web import eval_render
 
     rows = [row("q1", failures=["x"], answered=False, fact_recall=0.0, category="who", language="en"),
             row("q2", failures=["x"], fact_recall=0.5, category="list", language="zh"),
             row("q3")]
-    assert [r["id"] for r in eval_tab.failed_rows(rows)] == ["q1", "q2"]
-    assert [r["id"] for r in eval_tab.failed_rows(rows, category="list")] == ["q2"]
-    assert [r["id"] for r in eval_tab.failed_rows(rows, language="en")] == ["q1"]
-    assert [r["id"] for r in eval_tab.failed_rows(rows, kind="abstained")] == ["q1"]
-    html = eval_tab.failed_html(rows, kind="wrong fact")
+    assert [r["id"] for r in eval_render.failed_rows(rows)] == ["q1", "q2"]
+    assert [r["id"] for r in eval_render.failed_rows(rows, category="list")] == ["q2"]
+    assert [r["id"] for r in eval_render.failed_rows(rows, language="en")] == ["q1"]
+    assert [r["id"] for r in eval_render.failed_rows(rows, kind="abstained")] == ["q1"]
+    html = eval_render.failed_html(rows, kind="wrong fact")
     assert "1 of 2 failed questions shown" in html and 'data-id="q2"' in html and "Ask in chat" in html
 
 
 def test_progress_shows_done_running_scores_and_time_left():
     import time
 
-    from rag.app.web import eval_tab
+    from rag.app.web import eval_render
     from rag.eval.jobs import Job
 
     job = Job(id="j", set_name="s", total=10, state="running", done=4, started=time.monotonic() - 8,
               answerable=3, recall_sum=2.0, abstention_right=3)
-    html = eval_tab.progress_html(job)
+    html = eval_render.progress_html(job)
     assert "4 of 10" in html and "answer recall so far 0.667" in html and "abstention accuracy so far 0.750" in html
     assert "about 12 s left" in html and 'value="4" max="10"' in html
 

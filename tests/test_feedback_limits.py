@@ -9,7 +9,7 @@ import pytest
 
 from rag.app import feedback
 from rag.config import Settings
-from rag.app.web.chat import ChatApp
+from rag.app.web.controller import ChatApp
 from tests.test_webapp_unit import FakeEngine
 
 

@@ -223,7 +223,7 @@ def test_rag_eval_with_llm_url_reports_the_same_metrics(real_engine, tmp_path):
 # -- the chat app ------------------------------------------------------------------------------------
 
 def test_chat_streams_the_draft_then_shows_the_verified_answer(real_engine):
-    from rag.app.web.chat import ChatApp
+    from rag.app.web.controller import ChatApp
 
     with FakeLLMServer(copy_first_sentence, delay=0.15) as fake:
         engine = engine_for(real_engine, llm_url=fake.url, llm_model="fake")

@@ -101,7 +101,7 @@ def app(tmp_path_factory):
     from rag.config import DEFAULT_ARTICLES, Settings
     from tests.fake_embeddings import HashEmbedding
     from rag.engine import Engine
-    from rag.app.web.chat import ChatApp
+    from rag.app.web.controller import ChatApp
 
     settings = Settings(index_dir=tmp_path_factory.mktemp("prop-index"))
     engine = Engine(settings, embed_model=HashEmbedding())

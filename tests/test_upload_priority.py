@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rag.store import embedding
 from rag.config import Settings
-from rag.app.web.chat import ChatApp
+from rag.app.web.controller import ChatApp
 from tests.test_webapp_unit import FakeEngine
 
 

@@ -13,10 +13,11 @@ from rag.app import feedback
 
 from rag.ingest import uploads
 
-from rag.app.web import chat as webapp
+from rag.app.web import render as webapp
 from rag.errors import ArticleError, IndexMissingError, QuestionError
-from rag.app.web.chat import (ChatApp, answer_chunks, answer_html, chat_messages, highlight_html, link_markers,
-                        parse_auth, question_html)
+from rag.app.web.controller import ChatApp
+from rag.app.web.render import answer_chunks, answer_html, chat_messages, highlight_html, link_markers, question_html
+from rag.app.web.server import parse_auth
 
 EVIL = '<script>window.__xss=1</script><img src=x onerror="window.__xss=1">'
 

@@ -476,9 +476,9 @@ def eval_(file, index_dir, chroma_url, retrieval, top_k, report_dir, baseline, t
 @handle_errors
 def serve(host, port, index_dir, chroma_url, auth, ingest, min_confidence, **llm):
     """Start the browser chat app (default http://127.0.0.1:7860)."""
-    from rag.app.web.chat import serve as run
+    from rag.app.web.server import serve as run
 
-    # webapp.serve hands its extra keywords to Settings.from_env, so this needs no new parameter there.
+    # rag.app.web.server.serve hands its extra keywords to Settings.from_env, so this needs no new parameter there.
     run(index_dir=index_dir, host=host, port=port, auth=auth, ingest=ingest, chroma_url=chroma_url,
         min_confidence=min_confidence, **llm_settings(**llm))
 

@@ -8,7 +8,7 @@ against an index that may have changed.
 What a client sends is bounded: a vote is "up" or "down" with an optional comment of at most
 MAX_COMMENT characters, a line is at most MAX_LINE bytes, and the file is rotated
 (feedback.jsonl.1, .2, ...) when it reaches its size limit, so no client can fill the disk
-through the like button. Rate limits per client are the caller's (rag.app.web.chat), which knows
+through the like button. Rate limits per client are the caller's (rag.app.web.controller), which knows
 the client.
 """
 

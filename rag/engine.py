@@ -27,7 +27,7 @@ from rag.answer import spans
 from rag.store import manifest as store
 from rag.answer.extractive import Answer
 from rag.store.bm25 import BM25Index
-from rag.config import DEFAULT_ARTICLES, Settings
+from rag.config import DEFAULT_ARTICLES, Settings, prepare_process
 from rag.errors import IndexBrokenError, IndexMissingError, PassagesMissingError, QuestionError
 from rag.ingest.pipeline import IngestReport, Ingestor, Lazy, Progress
 from rag.answer.questions import Question, analyse
@@ -113,6 +113,7 @@ class _Snapshot:
 
 class Engine:
     def __init__(self, settings: Settings | None = None, embed_model=None, llm=None):
+        prepare_process()  # an entry point for library users: offline tiktoken, no telemetry
         self.settings = settings or Settings.from_env()
         self._embed_model = embed_model
         self._llm = llm  # rag.generate.client.ChatLLM (or anything with .stream and .label); made from settings on first use

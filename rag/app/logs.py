@@ -1,8 +1,9 @@
 """Where details go: one line for the user on stderr, the traceback in a log file.
 
 A user sees `error: <what happened and what to do>`; the traceback and the context that a
-maintainer needs go to the log file (`RAG_LOG_FILE`, default ~/.cache/newsrag/rag.log), which
-the one-line message names. A traceback on a terminal helps nobody who did not write the code.
+maintainer needs go to the log file (the setting log_file: `RAG_LOG_FILE`, default
+~/.cache/newsrag/rag.log), which the one-line message names. A traceback on a terminal helps
+nobody who did not write the code.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ import logging
 import logging.handlers
 import sys
 from pathlib import Path
-
-from rag.config import log_file
 
 _installed: dict[str, logging.Handler] = {}
 
@@ -29,9 +28,9 @@ class OneLine(logging.Formatter):
             record.exc_info, record.exc_text, record.stack_info = saved
 
 
-def setup(verbose: bool = False) -> Path | None:
-    """Console: one line per record (INFO with -v, else WARNING). File: everything from INFO
-    with tracebacks. Returns the log file, or None when it cannot be written (then the
+def setup(verbose: bool, path: Path) -> Path | None:
+    """Console: one line per record (INFO with -v, else WARNING). File (`path`): everything
+    from INFO with tracebacks. Returns the log file, or None when it cannot be written (then the
     console is all there is, and a broken log folder must not stop the command)."""
     root = logging.getLogger()
     root.setLevel(logging.INFO)
@@ -43,7 +42,6 @@ def setup(verbose: bool = False) -> Path | None:
     console.setFormatter(OneLine("%(levelname)s %(name)s: %(message)s"))
     root.addHandler(console)
     _installed["console"] = console
-    path = log_file()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fh = logging.handlers.RotatingFileHandler(path, maxBytes=5_000_000, backupCount=2, encoding="utf-8")

@@ -107,9 +107,7 @@ class RunEngine:
                 floor = None
         settings = engine.settings.replace(min_confidence=floor)
         if not options.use_llm and settings.llm_configured:
-            import dataclasses
-
-            settings = dataclasses.replace(settings, llm_url=None, llm_gguf=None)
+            settings = settings.model_copy(update={"llm_url": None, "llm_gguf": None})
         self.settings = settings
 
     def __getattr__(self, name: str):

@@ -29,6 +29,7 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
+from rag.config import Settings
 from rag.generate.errors import LLMSetupError
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ START_TIMEOUT = 120.0
 
 
 def model_cache_dir() -> Path:
-    return Path(os.environ.get("RAG_MODEL_CACHE") or Path.home() / ".cache" / "newsrag" / "models")
+    return Settings.from_env().model_cache
 
 
 def fetch_test_model(cache_dir: Path | None = None, timeout: float = 600.0) -> Path:

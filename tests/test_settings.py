@@ -147,7 +147,10 @@ def test_the_log_file_setting_is_where_the_cli_logs(clean_env, tmp_path):
 ENTRY = r"""
 import json, os, sys
 before = dict(os.environ)
-import rag, rag.config, rag.engine, rag.app.cli, rag.app.web.chat, rag.generate.local, rag.eval.jobs
+import importlib, pkgutil, rag
+for module in pkgutil.walk_packages(rag.__path__, "rag."):
+    if not module.name.endswith("__main__"):
+        importlib.import_module(module.name)
 changed = sorted(k for k in set(before) | set(os.environ) if before.get(k) != os.environ.get(k))
 import tiktoken.load
 def no_download(*a, **k):
@@ -163,7 +166,7 @@ if sys.argv[1] == "cli":
 else:
     from rag.engine import Engine
     from rag.config import Settings
-    from rag.store.embedding import HashEmbedding
+    from tests.fake_embeddings import HashEmbedding
     Engine(Settings(index_dir=sys.argv[2]), embed_model=HashEmbedding())
 tokens = count_tokens("Who attended the seventh meeting?")
 print(json.dumps({"changed": changed, "tiktoken": os.environ.get("TIKTOKEN_CACHE_DIR"), "tokens": tokens,

@@ -3,7 +3,7 @@
 Each field of `Settings` carries its env var (`RAG_` + its name, unless it says otherwise), its
 default and its help text. The CLI builds its setting flags from these fields
 (rag.app.cli.options) and the README's table of env vars is rendered from them
-(scripts/settings_table.py), so the three cannot drift apart.
+(scripts/readme.py), so the three cannot drift apart.
 
 `Settings(...)` is exactly what it is given (defaults for the rest); `Settings.from_env()`
 reads the environment. No import changes the environment: what the libraries must find there

@@ -109,10 +109,10 @@ def test_setting_flags_are_made_from_the_declaration():
 def test_the_readme_table_is_generated_from_the_settings():
     readme = (PROJECT_ROOT / "README.md").read_text("utf-8")
     table = readme[readme.index(BEGIN) + len(BEGIN):readme.index(END)].strip("\n") + "\n"
-    assert table == render(main), "run: python scripts/settings_table.py"
+    assert table == render(main), "run: python scripts/readme.py"
     for name in Settings.model_fields:
         assert f"| `{env_var(name)}` |" in table
-    r = subprocess.run([sys.executable, "scripts/settings_table.py", "--check"], cwd=PROJECT_ROOT,
+    r = subprocess.run([sys.executable, "scripts/readme.py", "--check"], cwd=PROJECT_ROOT,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
 

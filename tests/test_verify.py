@@ -15,8 +15,8 @@ from rag.generate.grounded import Draft, Generated, generate, looping
 from rag.generate.client import LLMError
 from rag.ingest.chunking import split_sentences
 from rag.retrieve.hybrid import Hit
-from rag.generate.verify import (INSTRUCTION, check_facts, figures, is_abstention, names, split_claims, thresholds_for,
-                        verify)
+from rag.generate.evidence import INSTRUCTION, check_facts, figures, names
+from rag.generate.verify import is_abstention, split_claims, thresholds_for, verify
 
 EMB = HashEmbedding()
 HASH = thresholds_for("hash-256")

@@ -269,7 +269,7 @@ def _uncovered_cjk(run: str, have: set[str]) -> list[str]:
             cur += ch
     if len(cur) >= 2:
         parts.append(cur)
-    from rag.lang.tokenization import ZH_STOPCHARS
+    from rag.lang.zh import STOP_CHARS as ZH_STOPCHARS
 
     trimmed = ["".join(p).strip("".join(ZH_STOPCHARS)) for p in parts]
     return [p for p in trimmed if len(p) >= 2]

@@ -28,8 +28,11 @@ import numpy as np
 
 from rag.store import manifest as store
 from rag.answer.questions import (ATTRIBUTION, PARTICIPATION, SLOT_WORDS, SYNONYMS, ZH_PARTICIPATION, Kind, Question,
-                           anchor_tokens, canonical, took_part)
+                           canonical, took_part)
+from rag.lang.anchors import anchor_tokens
 from rag.retrieve.hybrid import Hit
+from rag.lang import CJK
+from rag.lang.en import MONTHS
 from rag.lang.tokenization import tokenize
 
 MODEL_PATH = Path(__file__).parent / "models" / "reader.json"
@@ -37,7 +40,7 @@ MODEL_VERSION = 2
 
 # -- answer types ------------------------------------------------------------------------------
 # What a value of each kind looks like, per language (the only language-specific part here).
-_MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"
+_MONTHS = "|".join(m.title() for m in MONTHS)
 DATES = re.compile(rf"\b({_MONTHS})\b(\s+\d{{1,2}})?|\b(1[5-9]|20)\d\d\b|\b\d{{1,2}}(st|nd|rd|th)\s+centur|"
                    r"\d+\s*[年月日号]|[一二三四五六七八九十〇零]+\s*[年月日]|世纪|\b\d{1,2}:\d\d\b")
 FIGURE = re.compile(r"\d+(?:[.,]\d+)*|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand|"
@@ -146,7 +149,7 @@ def question_weights(q: Question, lexicon: Lexicon) -> dict[str, float]:
 
 
 MISSING_IDF = 8.0
-_CJK_PAIR = re.compile(r"^[\u3400-\u9fff]{2}$")
+_CJK_PAIR = re.compile(rf"^[{CJK}]{{2}}$")
 
 
 def topic_weights(q: Question, weights: dict[str, float]) -> dict[str, float]:

@@ -28,7 +28,9 @@ import numpy as np
 
 from rag.answer.questions import Kind, Question, canonical
 from rag.answer.reader import DATES, FIGURE, LinearModel
-from rag.lang.tokenization import EN_STOPWORDS, tokenize
+from rag.lang import has_cjk
+from rag.lang.en import STOP_WORDS as EN_STOPWORDS
+from rag.lang.tokenization import tokenize
 
 MAX_TOKENS = {"en": 8, "zh": 10}
 MAX_CHARS = 60
@@ -354,7 +356,7 @@ class ShortAnswer:
 
     @property
     def text(self) -> str:
-        sep = "、" if any(re.search(r"[\u4e00-\u9fff]", i.text) for i in self.items) else ", "
+        sep = "、" if any(has_cjk(i.text) for i in self.items) else ", "
         return sep.join(i.text for i in self.items)
 
     def to_json(self) -> dict:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import re
 import sys
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import click
 from rag.app import inputs
 from rag.config import DEFAULT_ARTICLES, Settings
 from rag.errors import QuestionError, RagError
+from rag.lang import has_cjk
 
 log = logging.getLogger("rag")
 
@@ -272,7 +272,7 @@ def render_text(result) -> str:
     lines = [("" if data["answered"] else "[no answer] ") + data["answer"], ""]
     short = data.get("short_answer")
     if short:
-        sep = "、" if short["items"] and re.search(r"[\u4e00-\u9fff]", short["text"]) else ", "
+        sep = "、" if short["items"] and has_cjk(short["text"]) else ", "
         head = sep.join(f"{i['text']} [{i['citation']}]" for i in short["items"])
         lines[0:0] = [click.style(head, bold=True), ""]
     if data.get("mode") == "llm":

@@ -26,9 +26,10 @@ import unicodedata
 from collections import Counter
 from typing import Iterable, Sequence
 
+from rag.answer.citations import MARKER_RE
+
 _WS = re.compile(r"\s+")
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
-_MARKER = re.compile(r"\[(\d+)\]")
 
 
 # -- text matching -------------------------------------------------------------------------------
@@ -46,12 +47,12 @@ def contains(haystack: str, needle: str) -> bool:
 
 def strip_markers(answer: str) -> str:
     """The answer text without its [n] citation markers (so a fact can run across one)."""
-    return _MARKER.sub(" ", answer or "")
+    return MARKER_RE.sub(" ", answer or "")
 
 
 def markers(answer: str) -> list[int]:
     """The numbers of the [n] markers of `answer`, in order, repeats kept."""
-    return [int(m) for m in _MARKER.findall(answer or "")]
+    return [int(m) for m in MARKER_RE.findall(answer or "")]
 
 
 # -- retrieval ------------------------------------------------------------------------------------

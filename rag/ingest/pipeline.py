@@ -473,7 +473,7 @@ def _title_of(manifest: store.Manifest, pid: str) -> str | None:
 
 
 def anchor_terms_of(article: Article) -> set[str]:
-    from rag.answer.questions import anchors_in_text
+    from rag.lang.anchors import anchors_in_text
 
     found: set[str] = set()
     for doc in article.documents:

@@ -35,6 +35,7 @@ from rag.answer.citations import MARKER_RE
 from rag.config import DEFAULT_ARTICLES, DEFAULT_INDEX_DIR, Settings
 from rag.generate.grounded import Draft
 from rag.errors import ArticleError, IndexBusyError, IndexMissingError, QuestionError, RagError
+from rag.lang import has_cjk
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +204,7 @@ def answer_html(result: dict[str, Any], msg_id: str, show_scores: bool = False, 
 
 def short_html(short: dict[str, Any], anchors: dict[int, str]) -> str:
     """The short answer, in bold, each item with its linked citation: shown before the sentences."""
-    cjk = any(re.search(r"[\u4e00-\u9fff]", i["text"]) for i in short.get("items", []))
+    cjk = any(has_cjk(i["text"]) for i in short.get("items", []))
     items = []
     for i in short.get("items", []):
         marker = link_markers(f"[{int(i['citation'])}]", anchors)

@@ -17,11 +17,6 @@ from rag.lang.en import ORDINAL_WORDS, QUESTION_WORDS
 from rag.lang.tokenization import stem, tokenize
 
 
-def _any_language(part: str) -> re.Pattern:
-    """One pattern: the `part` patterns of every language pack, as alternatives."""
-    return re.compile("|".join(f"(?:{getattr(p, part)})" for p in language.packs() if getattr(p, part)), re.I)
-
-
 class Kind(str, Enum):
     WHO = "who"
     WHERE = "where"
@@ -49,7 +44,7 @@ def took_part(text: str) -> bool:
 
 
 # Question words carry no content; removed before Chinese text is cut into bigrams.
-_QUESTION_WORDS_RE = _any_language("question_words")
+_QUESTION_WORDS_RE = language.any_language("question_words")
 
 # Words that news reports use for the same event role. Question terms and sentence tokens are
 # both mapped to the group's first stem, so "chaired" finds "presided over".
@@ -79,7 +74,7 @@ def canonical(tokens):
 
 
 # "What did X say / call / according to X": X is the speaker, not what the answer is about.
-ATTRIBUTION = _any_language("attribution")
+ATTRIBUTION = language.any_language("attribution")
 
 # What an attribution question is about: "what did X say about Y", "X对Y说了什么", "X关于Y".
 _ABOUT = [re.compile(p.about, re.I) for p in language.packs()]
@@ -94,9 +89,9 @@ def about(text: str) -> str | None:
 
 
 # Words that ask what several events have in common ("who attended both meetings").
-_INTERSECTION_RE = _any_language("intersection")
+_INTERSECTION_RE = language.any_language("intersection")
 
-_FOLLOW_UP_RE = _any_language("follow_up")
+_FOLLOW_UP_RE = language.any_language("follow_up")
 
 
 @dataclass

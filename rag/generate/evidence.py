@@ -13,23 +13,13 @@ import unicodedata
 from typing import Sequence
 
 import rag.lang as language
-from rag.lang import en, zh
+from rag.lang import en
 from rag.retrieve.hybrid import Hit
 
 # Sentences of a passage that read as instructions to a model ("ignore previous instructions and
 # answer ...") are not evidence for anything: a model that obeys an injected instruction cannot
 # cite it as support.
-INSTRUCTION = re.compile(
-    r"\b(ignore|disregard|forget|override)\b[^.!?。]{0,60}\b(instructions?|prompts?|rules|directions|everything)\b"
-    r"|\b(system prompt|you are (an? )?(ai|assistant|language model|chatbot)|as an ai\b|assistant must|you are now\b"
-    r"|(debug|developer|jailbreak|god) mode|new instructions?\b|do not follow\b)"
-    r"|\b(answer|reply|respond|say|output|write|print)\s+(only|just)\b|\b(only|just)\s+(answer|reply|respond|say|output)\b"
-    r"|\b(answer|reply|respond|say|output|write)\s+(with\s+)?(the word\s+)?['\"“‘]"
-    r"|忽略.{0,12}(指令|指示|说明|提示)|无视.{0,12}(指令|指示)|请(只)?回答\s*[“\"']|(只|仅)(回答|回复|输出)|现在你是|调试模式",
-    re.I)
-
-# Chinese numerals that state a figure: an ordinal (第三), or a count before a measure word (三个).
-_ZH_NUMERAL = re.compile(rf"第([{zh.NUMERAL_CHARS[:-2]}]+)|([{zh.NUMERAL_CHARS}]+)(?=\s*[{zh.COUNTERS}])")
+INSTRUCTION = language.any_language("instructs")
 
 
 def evidence_sentences(hit: Hit) -> list[tuple[tuple[int, int], str]]:
@@ -75,14 +65,9 @@ def figures(text: str) -> set[int | str]:
             out.add(int(compact) if "." not in compact else compact)
         except ValueError:
             out.add(compact)
-    for w in _words(t):
-        v = en.NUMBER_WORDS.get(w.lower())
-        if v is not None:
-            out.add(v)
-    for m in _ZH_NUMERAL.finditer(t):
-        v = zh.parse_numeral(m.group(1) or m.group(2))
-        if v is not None:
-            out.add(v)
+    words = t.replace("’", "'")
+    for pack in language.packs():
+        out |= pack.find_figures(words)
     return out
 
 

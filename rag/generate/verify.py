@@ -40,10 +40,7 @@ Vectors = Callable[[list[str]], np.ndarray]  # texts -> L2-normalised rows
 _MARKER_GROUP = re.compile(r"[\[【]\s*(?:passages?\s*|段落\s*)?(\d{1,3}(?:\s*(?:[,，、;；]|and|&)\s*\d{1,3})*)\s*[\]】]", re.I)
 _LEADING_MARKERS = re.compile(r"^((?:\s*\[\d{1,3}\])+)\s*")
 
-ABSTAIN = re.compile(
-    r"\b(do(es)?n[o']t|do(es)? not|cannot|can ?not|can't)\b[^.]{0,40}\b(answer|say|mention|contain|provide|specify|state|"
-    r"include|tell|know|find)\b|\bno (information|answer|mention|details?)\b|\bnot (mentioned|stated|specified|provided)\b"
-    r"|没有(回答|提到|提及|说明|涉及|相关)|未(提及|提到|说明)|无法回答|不知道", re.I)
+ABSTAIN = language.any_language("abstains")
 
 
 @dataclass

@@ -78,3 +78,8 @@ def pack_of(text: str) -> "LanguagePack":
 
 def packs() -> tuple["LanguagePack", ...]:
     return tuple(pack(code) for code in LANGS)
+
+
+def any_language(part: str) -> re.Pattern:
+    """One case-insensitive pattern: the `part` pattern of every pack, as alternatives."""
+    return re.compile("|".join(f"(?:{getattr(p, part)})" for p in packs() if getattr(p, part)), re.I)

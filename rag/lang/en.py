@@ -87,6 +87,10 @@ def parse_ordinal(text: str) -> int | None:
     return total or None
 
 
+def find_figures(text: str) -> set[int]:
+    return {NUMBER_WORDS[w.lower()] for w in re.findall(r"[A-Za-z][A-Za-z']*", text) if w.lower() in NUMBER_WORDS}
+
+
 def find_months(text: str) -> set[int]:
     low = text.lower()
     return {i + 1 for i, m in enumerate(MONTHS) if re.search(rf"\b{m}\b", low)}
@@ -97,7 +101,7 @@ PACK = LanguagePack(
     stop_words=STOP_WORDS,
     months=MONTHS,
     find_months=find_months,
-    number_words=NUMBER_WORDS,
+    find_figures=find_figures,
     parse_number=parse_ordinal,
     ordinal_re=ORDINAL_RE,
     length=words,
@@ -126,5 +130,13 @@ PACK = LanguagePack(
                 r"point(ed)? out|urge[sd]?|hope[sd]?|want(ed)?|cite[sd]?|mention(ed)?|speech)\b",
     follow_up=r"\b(it|its|that|this|there|they|them|those|the meeting|the session|he|she|his|her)\b",
     intersection=r"\b(both|each of|in common|every one of)\b",
+    abstains=r"\b(do(es)?n[o']t|do(es)? not|cannot|can ?not|can't)\b[^.]{0,40}\b(answer|say|mention|contain|provide|"
+             r"specify|state|include|tell|know|find)\b|\bno (information|answer|mention|details?)\b"
+             r"|\bnot (mentioned|stated|specified|provided)\b",
+    instructs=r"\b(ignore|disregard|forget|override)\b[^.!?。]{0,60}\b(instructions?|prompts?|rules|directions|everything)\b"
+              r"|\b(system prompt|you are (an? )?(ai|assistant|language model|chatbot)|as an ai\b|assistant must|you are now\b"
+              r"|(debug|developer|jailbreak|god) mode|new instructions?\b|do not follow\b)"
+              r"|\b(answer|reply|respond|say|output|write|print)\s+(only|just)\b|\b(only|just)\s+(answer|reply|respond|say|output)\b"
+              r"|\b(answer|reply|respond|say|output|write)\s+(with\s+)?(the word\s+)?['\"“‘]",
     about=r"\b(?:about|regarding|concerning|on the (?:topic|subject|issue) of)\s+(?:the\s+|a\s+|an\s+)?([^?.,;]+)",
 )

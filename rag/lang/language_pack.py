@@ -15,7 +15,7 @@ class LanguagePack:
     stop_words: frozenset[str]  # dropped from lexical tokens (Chinese: single characters)
     months: tuple[str, ...]  # month names, January first
     find_months: Callable[[str], set[int]]  # the months (1-12) a text names
-    number_words: dict[str, int]  # spelled-out numbers a claim may state ("seventh": 7)
+    find_figures: Callable[[str], set[int]]  # the numbers a text spells out ("seventh", 三个), as values
     parse_number: Callable[[str], int | None]  # a numeral as written ("twenty-first", "四十")
     ordinal_re: re.Pattern  # an ordinal; group 1 the numeral to parse (or group 2 digits)
     length: Callable[[str], int]  # how long a text reads: words, or Chinese characters
@@ -36,3 +36,6 @@ class LanguagePack:
     follow_up: str  # words that refer back to the previous question
     intersection: str  # "who attended both meetings"
     about: str  # what an attribution question is about (group 1): "what did X say about Y"
+    # -- generated answers (rag.generate)
+    abstains: str  # a sentence that says the passages do not answer
+    instructs: str  # a sentence that reads as an instruction to a model, not a statement

@@ -15,12 +15,11 @@ MONTHS = tuple(f"{n}月" for n in "一 二 三 四 五 六 七 八 九 十 十�
 DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _UNITS = {"十": 10, "百": 100, "千": 1000}
 _BIG_UNITS = {"万": 10 ** 4, "亿": 10 ** 8}
-NUMERAL_CHARS = "".join(DIGITS) + "".join(_UNITS) + "".join(_BIG_UNITS)
 
 # 第七次会议, 第二十一届: the counter after the numeral says it counts events.
 ORDINAL_RE = re.compile(r"第([零〇一二两三四五六七八九十百千]{1,8}|\d{1,4})(?=[次届个轮期号条项])")
-# The measure words after which a numeral is a figure a claim states ("三个", "五项", "两次").
-COUNTERS = "个项次名位条家届座处倍"
+# Numerals that state a figure: an ordinal (第三), or a count before a measure word (三个, 五项, 两次).
+FIGURE_RE = re.compile(r"第([零〇一二两三四五六七八九十百千]+)|([零〇一二两三四五六七八九十百千万亿]+)(?=\s*[个项次名位条家届座处倍])")
 
 
 def parse_numeral(text: str) -> int | None:
@@ -46,6 +45,11 @@ def parse_numeral(text: str) -> int | None:
     return total + section + digit if text else None
 
 
+def find_figures(text: str) -> set[int]:
+    values = (parse_numeral(m.group(1) or m.group(2)) for m in FIGURE_RE.finditer(text))
+    return {v for v in values if v is not None}
+
+
 def find_months(text: str) -> set[int]:
     return {int(m) for m in re.findall(r"(\d{1,2})\s*月", text) if 1 <= int(m) <= 12}
 
@@ -55,7 +59,7 @@ PACK = LanguagePack(
     stop_words=STOP_CHARS,
     months=MONTHS,
     find_months=find_months,
-    number_words={},
+    find_figures=find_figures,
     parse_number=parse_numeral,
     ordinal_re=ORDINAL_RE,
     length=cjk_count,
@@ -81,5 +85,7 @@ PACK = LanguagePack(
     attribution=r"说|讲话|指出|表示|提出",
     follow_up=r"它|那次|这次|该会|此次|那里|他们|他|她",
     intersection=r"两次都|都参加|都出席|均出席|均参加|共同参加",
+    abstains=r"没有(回答|提到|提及|说明|涉及|相关)|未(提及|提到|说明)|无法回答|不知道",
+    instructs=r"忽略.{0,12}(指令|指示|说明|提示)|无视.{0,12}(指令|指示)|请(只)?回答\s*[“\"']|(只|仅)(回答|回复|输出)|现在你是|调试模式",
     about=rf"(?:对|关于|就)([{CJK}]{{2,12}}?)(?:说|讲|表示|发表|谈|的(?:讲话|看法|表态)|有什么|问题)",
 )

@@ -52,10 +52,6 @@ def detect(text: str, default: str = "en") -> str:
     return "zh" if cjk * 4 >= latin else "en"
 
 
-def is_zh(text: str) -> bool:
-    return detect(text) == "zh"
-
-
 def has_letters(text: str) -> bool:
     return bool(CJK_RE.search(text) or LATIN_RE.search(text))
 

@@ -3,16 +3,18 @@
 what the engine returns (`Result`, or a `Draft` while a language model writes).
 
 Only records that cross a stage boundary live here; a stage's own working records stay in
-its module. This module imports nothing from rag, so that every stage may import it.
+its module. This module imports only the language packs (rag.lang), so that every stage may
+import it.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
+
+import rag.lang as language
 
 
 # -- retrieval ---------------------------------------------------------------------------------
@@ -54,7 +56,7 @@ class Kind(str, Enum):
 
 
 # Words that ask what several events have in common ("who attended both meetings").
-_INTERSECTION_RE = re.compile(r"\b(both|each of|in common|every one of)\b|两次都|都参加|都出席|均出席|均参加|共同参加", re.I)
+_INTERSECTION_RE = language.any_language("intersection")
 
 
 @dataclass
@@ -136,7 +138,7 @@ class ShortAnswer:
 
     @property
     def text(self) -> str:
-        sep = "、" if any(re.search(r"[\u4e00-\u9fff]", i.text) for i in self.items) else ", "
+        sep = "、" if any(language.has_cjk(i.text) for i in self.items) else ", "
         return sep.join(i.text for i in self.items)
 
     def to_json(self) -> dict:

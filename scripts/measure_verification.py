@@ -21,7 +21,7 @@ import numpy as np
 
 from rag.config import DEFAULT_ARTICLES, PROJECT_ROOT, Settings
 from rag.engine import Engine
-from rag.generate.verify import evidence_sentences
+from rag.generate.evidence import evidence_sentences
 
 # (claim, key phrase of the passage that supports it)
 PARAPHRASES = [

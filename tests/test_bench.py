@@ -8,7 +8,7 @@ import pytest
 
 from bench import corpus, scale
 from rag.ingest.loading import read_article
-from rag.answer.questions import anchors_in_text
+from rag.lang.anchors import anchors_in_text
 
 from tests.fake_embeddings import FakeEmbeddingServer
 

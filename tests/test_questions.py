@@ -1,6 +1,7 @@
 import pytest
 
-from rag.answer.questions import analyse, anchors_in_text, proper_names
+from rag.answer.questions import analyse, proper_names
+from rag.lang.anchors import anchors_in_text
 from rag.types import Kind
 
 

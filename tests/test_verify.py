@@ -13,9 +13,9 @@ from rag.generate.errors import LLMError
 from rag.generate.grounded import Generated, generate, looping
 from tests.fake_embeddings import HashEmbedding
 from rag.ingest.chunking import split_sentences
+from rag.generate.evidence import INSTRUCTION, check_facts, figures, names
+from rag.generate.verify import is_abstention, split_claims, thresholds_for, verify
 from rag.types import Answer, Draft, Hit
-from rag.generate.verify import (INSTRUCTION, check_facts, figures, is_abstention, names, split_claims, thresholds_for,
-                        verify)
 
 EMB = HashEmbedding()
 HASH = thresholds_for("hash-256")

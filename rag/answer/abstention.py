@@ -12,7 +12,8 @@ from rag.types import Question
 from rag.types import Answer
 from rag.answer.sentence_features import MISSING_IDF, Lexicon
 from rag.answer.vocabulary import replies
-from rag.lang.tokenization import ZH_STOPCHARS, tokenize
+from rag.lang.tokenization import tokenize
+from rag.lang.zh import STOP_CHARS as ZH_STOPCHARS
 from rag.types import Hit
 
 CLOSEST = 3

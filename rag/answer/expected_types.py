@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 
+from rag.lang.en import MONTHS
 from rag.types import Kind
 from rag.answer.vocabulary import news
 
-_MONTHS = r"January|February|March|April|May|June|July|August|September|October|November|December"
+_MONTHS = "|".join(m.title() for m in MONTHS)
 DATES = re.compile(rf"\b({_MONTHS})\b(\s+\d{{1,2}})?|\b(1[5-9]|20)\d\d\b|\b\d{{1,2}}(st|nd|rd|th)\s+centur|"
                    r"\d+\s*[年月日号]|[一二三四五六七八九十〇零]+\s*[年月日]|世纪|\b\d{1,2}:\d\d\b")
 FIGURE = re.compile(r"\d+(?:[.,]\d+)*|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|hundred|thousand|"

@@ -17,7 +17,9 @@ import numpy as np
 
 from rag.store import manifest as store
 from rag.answer.expected_types import novel_values, values
-from rag.answer.questions import ATTRIBUTION, PARTICIPATION, SLOT_WORDS, SYNONYMS, ZH_PARTICIPATION, anchor_tokens, canonical, took_part
+from rag.lang import CJK
+from rag.lang.anchors import anchor_tokens
+from rag.answer.questions import ATTRIBUTION, PARTICIPATION, SLOT_WORDS, SYNONYMS, ZH_PARTICIPATION, canonical, took_part
 from rag.types import Kind, Question
 from rag.answer.vocabulary import news
 from rag.types import Hit
@@ -77,7 +79,7 @@ def question_weights(q: Question, lexicon: Lexicon) -> dict[str, float]:
 
 
 MISSING_IDF = 8.0
-_CJK_PAIR = re.compile(r"^[\u3400-\u9fff]{2}$")
+_CJK_PAIR = re.compile(rf"^[{CJK}]{{2}}$")
 
 
 def topic_weights(q: Question, weights: dict[str, float]) -> dict[str, float]:

@@ -9,7 +9,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-from rag.lang.tokenization import EN_STOPWORDS
+from rag.lang.en import STOP_WORDS as EN_STOPWORDS
 
 
 @dataclass

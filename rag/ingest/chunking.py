@@ -12,19 +12,13 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-from rag.config import Settings
 from rag.ingest.loading import Document
+from rag.lang import CJK, cjk_near, en, zh
 
 # A sentence ends at 。！？ (Chinese needs no space after them) or at .!? followed by space and
 # something that can start a sentence. Paragraph breaks always end a sentence.
-_ZH_END = "。！？!?；;"
-_ABBREVIATIONS = {
-    "mr", "mrs", "ms", "dr", "prof", "st", "no", "co", "ltd", "inc", "corp", "jr", "sr", "vs",
-    "etc", "e.g", "i.e", "u.s", "u.k", "gen", "gov", "sen", "rep", "jan", "feb", "mar", "apr",
-    "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "fig", "approx",
-}
-_EN_BOUNDARY = re.compile(r"""([.!?…]+["'”’)\]]*)(\s+)(?=["'“‘(\[]?[A-Z0-9\u4e00-\u9fff])""")
-_ZH_BOUNDARY = re.compile(rf"([{_ZH_END}]+[”’\"')）]*)")
+_EN_BOUNDARY = re.compile(rf"""([{en.PACK.sentence_end}]+["'”’)\]]*)(\s+)(?=["'“‘(\[]?[A-Z0-9{CJK}])""")
+_ZH_BOUNDARY = re.compile(rf"([{zh.PACK.sentence_end}]+[”’\"')）]*)")
 
 
 @dataclass(frozen=True)
@@ -69,21 +63,17 @@ def _boundaries(para: str) -> list[int]:
     for m in _EN_BOUNDARY.finditer(para):
         before = para[: m.start(1)]
         word = re.search(r"([A-Za-z.]+)$", before)
-        if m.group(1).startswith(".") and word and word.group(1).lower().rstrip(".") in _ABBREVIATIONS:
+        if m.group(1).startswith(".") and word and word.group(1).lower().rstrip(".") in en.ABBREVIATIONS:
             continue
         if m.group(1) == "." and word and len(word.group(1)) == 1 and word.group(1).isupper():
             continue  # an initial: "J. Smith"
         cuts.add(m.end(1))
     for m in _ZH_BOUNDARY.finditer(para):
         end = m.end(1)
-        if end < len(para) and para[m.start(1)] in "!?;" and not _cjk_near(para, m.start(1)):
+        if end < len(para) and para[m.start(1)] in "!?;" and not cjk_near(para, m.start(1)):
             continue  # ASCII ! ? ; inside English text are handled above
         cuts.add(end)
     return sorted(c for c in cuts if 0 < c < len(para))
-
-
-def _cjk_near(text: str, i: int) -> bool:
-    return bool(re.search(r"[\u4e00-\u9fff]", text[max(0, i - 1): i + 2]))
 
 
 def _append_trimmed(spans: list[Sentence], text: str, start: int, end: int) -> None:
@@ -174,9 +164,3 @@ def chunk_document(doc: Document, chunk_tokens: int, overlap_sentences: int = 1)
         i = max(i + 1, j - overlap_sentences)
     return passages
 
-
-def chunk_documents(docs: list[Document], settings: Settings) -> list[Passage]:
-    out: list[Passage] = []
-    for doc in docs:
-        out.extend(chunk_document(doc, settings.chunk_tokens, settings.chunk_overlap_sentences))
-    return out

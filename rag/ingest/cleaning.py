@@ -14,6 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 import rag.lang as language
+from rag.lang import words
 
 # Lines that are never article text, wherever they stand.
 DEBRIS_PATTERNS = [
@@ -38,9 +39,7 @@ RELATED_RE = re.compile(
     re.IGNORECASE,
 )
 
-MONTHS = {m.lower(): i for i, m in enumerate(
-    ["January", "February", "March", "April", "May", "June", "July", "August",
-     "September", "October", "November", "December"], start=1)}
+MONTHS = {m: i for i, m in enumerate(language.pack("en").months, start=1)}
 _MONTH_ALT = "|".join(MONTHS)
 
 DATE_PATTERNS = [
@@ -97,28 +96,22 @@ def is_dateline(line: str) -> bool:
     return False
 
 
-def words(line: str) -> int:
-    return len(re.findall(r"[A-Za-z0-9'’-]+", line)) + language.cjk_count(line) // 2
-
-
 def is_body(line: str) -> bool:
     """A line of running text (a sentence paragraph), as opposed to a headline or label."""
     stripped = line.rstrip()
     if not stripped.endswith(TERMINAL):
         return False
-    if language.detect(stripped) == "zh":
-        return language.cjk_count(stripped) >= 15
-    return words(stripped) >= 12
+    pack = language.pack_of(stripped)
+    return pack.length(stripped) >= pack.body_length
 
 
 def is_short_label(line: str) -> bool:
     """Navigation words and section labels ("Local News NEWS & EVENTS", "双语 Bilingual")."""
-    if language.detect(line) == "zh":
-        return language.cjk_count(line) < 6
-    n = words(line)
+    pack = language.pack_of(line)
+    n = pack.length(line)
     # Menus shout: "NEWS & EVENTS", "HOME | WORLD".
     shouting = re.search(r"\b[A-Z]{3,}\b|[&|»›]", line) is not None
-    return n < 4 or (n < 6 and shouting)
+    return n < pack.label_length or (n < pack.shout_label_length and shouting)
 
 
 def clean_lines(lines: list[str], title_hint: str | None = None) -> CleanArticle:
@@ -226,6 +219,7 @@ def choose_titles(paragraphs: list[Paragraph], hint: str | None) -> dict[str, st
     joined while they still read as one headline (a headline is often broken over lines)."""
     titles: dict[str, str] = {}
     for lang in language.LANGS:
+        pack = language.pack(lang)
         lines = [p.text for p in paragraphs if p.header and p.lang == lang]
         if hint and language.detect(hint) == lang:
             titles[lang] = hint
@@ -237,16 +231,12 @@ def choose_titles(paragraphs: list[Paragraph], hint: str | None) -> dict[str, st
             continue
         title = lines[0]
         for nxt in lines[1:]:
-            joined = title + ("" if lang == "zh" else " ") + nxt
-            if _title_length(joined, lang) > (40 if lang == "zh" else 20):
+            joined = title + pack.joiner + nxt
+            if pack.length(joined) > pack.title_length:
                 break
             title = joined
         titles[lang] = title
     return titles
-
-
-def _title_length(text: str, lang: str) -> int:
-    return language.cjk_count(text) if lang == "zh" else words(text)
 
 
 def _shorten(text: str, limit: int = 90) -> str:

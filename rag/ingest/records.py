@@ -84,7 +84,7 @@ def manifest_entry(article: Article, ids: list[str]) -> dict[str, Any]:
 
 
 def anchor_terms_of(article: Article) -> set[str]:
-    from rag.answer.questions import anchors_in_text
+    from rag.lang.anchors import anchors_in_text
 
     found: set[str] = set()
     for doc in article.documents:

@@ -12,24 +12,15 @@ import functools
 import re
 import unicodedata
 
+from rag.lang import CJK, LATIN
+from rag.lang.en import STOP_WORDS
+from rag.lang.zh import STOP_CHARS
+
 # Bump when tokens change: the BM25 index on disk is then rebuilt by the next ingest.
 TOKENIZER_VERSION = 3
 
-_TOKEN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[A-Za-z\u00c0-\u024f]+(?:['’][A-Za-z]+)?|\d+(?:\.\d+)?")
-_CJK_RUN = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$")
-
-EN_STOPWORDS = frozenset("""
-a about above after again against all also am an and any are as at be because been before being below
-between both but by can could did do does doing down during each few for from further had has have having
-he her here hers herself him himself his how i if in into is it its itself just me more most my myself no
-nor not of off on once only or other our ours ourselves out over own same she should so some such than that
-the their theirs them themselves then there these they this those through to too under until up very was we
-were what when where which while who whom why will with would you your yours yourself yourselves
-s t don shall may might must us one many much
-""".split())
-
-# Function words of Chinese questions; single characters, dropped from unigrams only.
-ZH_STOPCHARS = frozenset("的了是在和与及或也都就而吗呢吧啊么什谁哪几多少怎为何这那有个之其被把将对")
+_TOKEN_RE = re.compile(rf"[{CJK}]+|[{LATIN}]+(?:['’][A-Za-z]+)?|\d+(?:\.\d+)?")
+_CJK_RUN = re.compile(rf"^[{CJK}]+$")
 
 
 @functools.lru_cache(maxsize=1)
@@ -56,7 +47,7 @@ def tokenize(text: str, bigrams_only: bool = False) -> list[str]:
             out.append(tok)
         else:
             low = _fold(tok.lower().replace("’", "'"))
-            if low in EN_STOPWORDS or len(low) < 2:
+            if low in STOP_WORDS or len(low) < 2:
                 continue
             out.append(stem(low))
     return out
@@ -73,9 +64,5 @@ def _fold(word: str) -> str:
 def cjk_grams(run: str, unigrams: bool = True) -> list[str]:
     grams = [run[i: i + 2] for i in range(len(run) - 1)]
     if unigrams or len(run) == 1:
-        grams = [c for c in run if c not in ZH_STOPCHARS] + grams
+        grams = [c for c in run if c not in STOP_CHARS] + grams
     return grams
-
-
-def tokenize_many(texts: list[str]) -> list[list[str]]:
-    return [tokenize(t) for t in texts]

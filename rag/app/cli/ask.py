@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 
 import click
@@ -15,6 +14,7 @@ from rag.app.cli.exits import handle_errors
 from rag.app.cli.options import (chroma_option, embed_options, index_dir_option, llm_options, min_confidence_option,
                                  setting_option, takes_overrides)
 from rag.errors import QuestionError, RagError
+from rag.lang import has_cjk
 
 log = logging.getLogger("rag")
 
@@ -101,7 +101,7 @@ def render_text(result) -> str:
     lines = [("" if data["answered"] else "[no answer] ") + data["answer"], ""]
     short = data.get("short_answer")
     if short:
-        sep = "、" if short["items"] and re.search(r"[\u4e00-\u9fff]", short["text"]) else ", "
+        sep = "、" if short["items"] and has_cjk(short["text"]) else ", "
         head = sep.join(f"{i['text']} [{i['citation']}]" for i in short["items"])
         lines[0:0] = [click.style(head, bold=True), ""]
     if data.get("mode") == "llm":

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from rag.answer.citations import MARKER_RE
+from rag.lang import has_cjk
 
 LANG_NAMES = {"en": "English", "zh": "Chinese"}
 
@@ -123,7 +124,7 @@ def answer_html(result: dict[str, Any], msg_id: str, show_scores: bool = False, 
 
 def short_html(short: dict[str, Any], anchors: dict[int, str]) -> str:
     """The short answer, in bold, each item with its linked citation: shown before the sentences."""
-    cjk = any(re.search(r"[\u4e00-\u9fff]", i["text"]) for i in short.get("items", []))
+    cjk = any(has_cjk(i["text"]) for i in short.get("items", []))
     items = []
     for i in short.get("items", []):
         marker = link_markers(f"[{int(i['citation'])}]", anchors)

@@ -10,13 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from rag.config import DEFAULT_ARTICLES, Settings
-from rag.store.embedding import HashEmbedding
+from rag.config import Settings
 from rag.engine import Engine
-
-ARTICLES = DEFAULT_ARTICLES
-FIFTH = "2022-07-04_fifth-joint-meeting"
-SEVENTH = "2023-11-20_seventh-joint-meeting_bilingual"
+from rag.store.embedding import HashEmbedding
+from tests.support.app import AppServer, start_app
+from tests.support.corpus import ARTICLES
 
 
 @pytest.fixture(scope="session")
@@ -44,3 +42,12 @@ def fake_engine(tmp_path):
         settings = Settings(index_dir=tmp_path / "index").replace(**overrides)
         return Engine(settings, embed_model=HashEmbedding())
     return make
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory) -> AppServer:
+    """One real app server (real model, real Chroma, the shipped articles) for the API, load
+    and browser tests; closed at the end of the session."""
+    server = start_app(tmp_path_factory.mktemp("app"))
+    yield server
+    server.demo.close()

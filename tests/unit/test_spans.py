@@ -1,0 +1,95 @@
+"""Short answers: candidate spans, list items, and the model's use (rag/answer/spans.py)."""
+
+import pytest
+
+from rag.answer import spans
+from rag.answer.citations import Citation
+from rag.answer.extractive import Answer
+from rag.answer.questions import analyse
+
+
+def texts(sentence, lang="en"):
+    return [s.text for s in spans.candidate_spans(sentence, lang)]
+
+
+def test_dates_and_figures_come_out_exactly_as_written():
+    got = texts("On June 29, 2022, the plan cost $1,200.5 million, up 45% from 2021.")
+    for want in ("June 29, 2022", "$1,200.5 million", "45%", "2021"):
+        assert want in got
+    assert "June 29, 2022," not in got  # the clause's comma is not part of the date
+    assert not any(t.startswith(("the ", "on ")) or t.endswith((" the", " of")) for t in got)
+
+
+def test_spans_do_not_cross_a_sentence_stop_and_offsets_match():
+    sentence = "Wang Xiaohui attended. Hu Henghua spoke."
+    for s in spans.candidate_spans(sentence, "en"):
+        assert sentence[s.start:s.end] == s.text
+        assert not ("Xiaohui" in s.text and "Henghua" in s.text and len(s.text) < 30)
+
+
+def test_types_follow_the_text():
+    by_text = {s.text: s.types for s in spans.candidate_spans("Yuan Jiajun met 300 people in Bishan on June 26.", "en")}
+    assert "name" in by_text["Yuan Jiajun"]
+    assert "number" in by_text["300 people"]
+    assert "date" in by_text["June 26"]
+
+
+def test_chinese_spans_from_the_tagger():
+    got = texts("2023年6月26日，四川省党政代表团来渝考察。", "zh")
+    assert "2023年6月26日" in got
+    assert "四川省党政代表团" in got
+
+
+@pytest.mark.parametrize("question, explains", [
+    ("Why did the delegation visit Chongqing?", True),
+    ("How did Wang Xiaohui describe the vision?", True),
+    ("What did Yuan Jiajun say about the economy?", True),
+    ("为什么两地要合作？", True),
+    ("How many aspects are there?", False),
+    ("When was the meeting held?", False),
+    ("Who said the two sides should cooperate?", False),
+])
+def test_explanatory_questions_get_no_short_answer(question, explains):
+    assert spans.explanatory(analyse(question)) is explains
+
+
+def _answer(passage: str, sentence: str, lang: str = "en") -> Answer:
+    start = passage.index(sentence)
+    cite = Citation(1, "p1", "a1", "t", None, lang, "s.txt", passage, 1.0)
+    return Answer(text=sentence + " [1]", answered=True, citations=[cite],
+                  sentences=[{"text": sentence, "citation": 1, "passage_id": "p1", "start": start,
+                              "end": start + len(sentence), "p": 0.9}])
+
+
+def test_list_items_are_the_people_of_the_asked_role():
+    passage = ("Intro. Yuan Jiajun, Secretary of the CPC Chongqing Municipal Committee, presided over the meeting, "
+               "and Wang Xiaohui, Secretary of the CPC Sichuan Provincial Committee, attended the meeting.")
+    sentence = passage[len("Intro. "):]
+    ans = _answer(passage, sentence)
+    presided = spans.list_items(analyse("Who presided over the meeting?"), ans)
+    assert [i.text for i in presided] == ["Yuan Jiajun"]
+    attended = spans.list_items(analyse("Who attended the meeting?"), ans)
+    assert [i.text for i in attended] == ["Yuan Jiajun", "Wang Xiaohui"]
+    for item in attended:  # offsets are in the cited passage
+        assert passage[item.start:item.end] == item.text
+
+
+def test_chinese_list_items_follow_roles_and_list_marks():
+    passage = "四川省领导施小琳、田庆盈，重庆市领导陈鸣波、罗蔺、郑向东出席。"
+    got = spans.list_items(analyse("哪些领导出席了会议？"), _answer(passage, passage, "zh"))
+    assert [i.text for i in got] == ["施小琳", "田庆盈", "陈鸣波", "罗蔺", "郑向东"]
+
+
+def test_the_shipped_model_picks_the_date_of_a_when_question():
+    q = analyse("When was the fifth session held?")
+    passage = "On June 29, the Fifth Session of the Joint Meeting was held in Chongqing."
+    ans = _answer(passage, passage)
+    model = spans.load()
+    got = spans.short_answer(q, ans, model.spans, {"fifth": 3.0, "session": 2.0, "held": 1.0})
+    assert got is not None and got.text == "June 29"
+    assert passage[got.items[0].start:got.items[0].end] == "June 29"
+
+
+def test_no_short_answer_when_abstained():
+    ans = Answer(text="The articles do not say.", answered=False)
+    assert spans.short_answer(analyse("When?"), ans, spans.load().spans, {}) is None

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,eval,llm,train]'
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,dev,eval,llm,train]'
 .venv/bin/python -m rag.generate.local fetch >/dev/null || echo "the test model could not be fetched: the local-model tests will be skipped" >&2
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -10,14 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from rag.config import DEFAULT_ARTICLES, Settings, prepare_process
-from tests.fake_embeddings import HashEmbedding
+from rag.config import Settings, prepare_process
 from rag.engine import Engine
+from tests.support.app import AppServer, start_app
+from tests.support.corpus import ARTICLES
+from tests.support.fake_embeddings import HashEmbedding
 
 prepare_process()  # what the CLI and Engine() do first: offline tiktoken, no telemetry
-ARTICLES = DEFAULT_ARTICLES
-FIFTH = "2022-07-04_fifth-joint-meeting"
-SEVENTH = "2023-11-20_seventh-joint-meeting_bilingual"
 
 
 @pytest.fixture(scope="session")
@@ -45,3 +44,12 @@ def fake_engine(tmp_path):
         settings = Settings(index_dir=tmp_path / "index").replace(**overrides)
         return Engine(settings, embed_model=HashEmbedding())
     return make
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory) -> AppServer:
+    """One real app server (real model, real Chroma, the shipped articles) for the API, load
+    and browser tests; closed at the end of the session."""
+    server = start_app(tmp_path_factory.mktemp("app"))
+    yield server
+    server.demo.close()

@@ -1,7 +1,7 @@
 """Evaluation metrics as pure functions of plain values (strings, lists, booleans).
 
 Why pure: every number in the evaluation report must be checkable by hand. These functions
-take the texts and labels, never an engine or an index, so tests/test_metrics.py can pin each
+take the texts and labels, never an engine or an index, so tests/unit/test_metrics.py can pin each
 one to a hand-computed value, and the same functions score our engine and the llama-index
 baseline alike (see rag.eval.scoring, which only gathers the inputs). The answer metrics that
 compare answers as SQuAD's and CMRC's scripts do are in rag.eval.squad_metrics.

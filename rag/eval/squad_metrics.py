@@ -7,7 +7,7 @@ and English articles do not matter, and for Chinese neither does white space. Th
 itself is scored by their exact match and F1 (character F1 for Chinese, as CMRC).
 
 Conventions as in rag.eval.metrics: texts and labels in, numbers out; None when undefined.
-Pinned to hand-computed values by tests/test_metrics.py.
+Pinned to hand-computed values by tests/unit/test_metrics.py.
 """
 
 from __future__ import annotations

@@ -128,7 +128,7 @@ def ingest_lock(index_dir: Path) -> Iterator[None]:
 
     flock, not the filelock package: readers (`no_writer`) need a shared lock, which its
     FileLock lacks, and its ReadWriteLock (SQLite-based, filelock >= 3.21) is one object per path
-    and reentrant in a thread, where a second ingest must be refused (tests/test_ingest.py)."""
+    and reentrant in a thread, where a second ingest must be refused (tests/integration/test_ingest.py)."""
     index_dir.mkdir(parents=True, exist_ok=True)
     with open(index_dir / LOCK, "a") as fh:
         # A reader (Engine reloading after another process's ingest) holds the lock shared for

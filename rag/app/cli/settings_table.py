@@ -2,7 +2,7 @@
 
 One row per setting (its env var, default, flag and help text), then the env vars that a
 command reads itself (click's `envvar`, e.g. `RAG_AUTH`). scripts/readme.py writes it
-into README.md between the two markers; tests/test_settings.py checks that it is up to date.
+into README.md between the two markers; tests/integration/test_settings.py checks that it is up to date.
 """
 
 from __future__ import annotations

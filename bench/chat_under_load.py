@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @contextlib.contextmanager
 def served_shipped_index(prefix: str) -> Iterator[tuple[str, Path]]:
     """(url, work folder) of a `rag serve` on 127.0.0.1 over a new index of data/articles."""
-    from tests.app_fixtures import free_port
+    from tests.support.app import free_port
 
     work = Path(tempfile.mkdtemp(prefix=prefix))
     index = work / "index"

@@ -12,7 +12,7 @@ import pytest
 
 from rag.config import DEFAULT_ARTICLES, Settings
 from rag.engine import Engine
-from rag.store.embedding import HashEmbedding
+from tests.support.fake_embeddings import HashEmbedding
 from tests.support.app import free_port
 
 INJECTION = """Seventh meeting: notes for the record

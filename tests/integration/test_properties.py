@@ -99,7 +99,7 @@ def test_ask_inputs_raise_only_usage_errors(q, k):
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     from rag.config import DEFAULT_ARTICLES, Settings
-    from tests.fake_embeddings import HashEmbedding
+    from tests.support.fake_embeddings import HashEmbedding
     from rag.engine import Engine
     from rag.app.web.controller import ChatApp
 

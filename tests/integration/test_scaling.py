@@ -185,7 +185,7 @@ def test_an_unchanged_ingest_never_loads_the_model(real_index):
 
 def test_bm25_of_an_incremental_ingest_equals_a_fresh_build(fake_engine, articles_copy, tmp_path):
     from rag.config import Settings
-    from tests.fake_embeddings import HashEmbedding
+    from tests.support.fake_embeddings import HashEmbedding
 
     step = fake_engine()
     step.ingest([articles_copy / f"{FIFTH}.txt"])

@@ -166,7 +166,7 @@ if sys.argv[1] == "cli":
 else:
     from rag.engine import Engine
     from rag.config import Settings
-    from tests.fake_embeddings import HashEmbedding
+    from tests.support.fake_embeddings import HashEmbedding
     Engine(Settings(index_dir=sys.argv[2]), embed_model=HashEmbedding())
 tokens = count_tokens("Who attended the seventh meeting?")
 print(json.dumps({"changed": changed, "tiktoken": os.environ.get("TIKTOKEN_CACHE_DIR"), "tokens": tokens,

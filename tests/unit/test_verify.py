@@ -1,5 +1,5 @@
 """Verification of generated sentences against the passages they cite, with a fake embedder
-(tests.fake_embeddings.HashEmbedding) and hand-made passages; and the generate() flow with a fake model."""
+(tests.support.fake_embeddings.HashEmbedding) and hand-made passages; and the generate() flow with a fake model."""
 
 from __future__ import annotations
 

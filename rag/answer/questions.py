@@ -14,6 +14,7 @@ import rag.lang as language
 from rag.lang.anchors import anchors
 from rag.lang.en import ORDINAL_WORDS, QUESTION_WORDS
 from rag.lang.tokenization import stem, tokenize
+from rag.answer.vocabulary import news
 from rag.types import Kind, Question
 
 
@@ -22,10 +23,9 @@ _KIND_PATTERNS = [(kind, re.compile("|".join(f"(?:{p.question_kinds[kind.value]}
                   for kind in (Kind.QUANTITY, Kind.WHO, Kind.WHEN, Kind.WHERE, Kind.WHY, Kind.LIST)]
 
 # Words that say who took part in an event; a "who attended" question is about all of them.
-PARTICIPATION = {stem(w) for w in (
-    "attend attended attending attendee attendees present presided preside chaired chair hosted host "
-    "addressed address speech spoke delivered invited included participated participants exchanged").split()}
-ZH_PARTICIPATION = ("出席", "主持", "参加", "讲话", "发言", "应邀", "出席会议", "参会", "列席", "汇报")
+# News vocabulary like the synonyms and slot words below: data (rag/answer/vocab/news.json).
+PARTICIPATION = {stem(w) for w in news("en")["participation"]}
+ZH_PARTICIPATION = tuple(news("zh")["participation"])
 
 
 def took_part(text: str) -> bool:
@@ -38,20 +38,11 @@ _QUESTION_WORDS_RE = language.any_language("question_words")
 
 # Words that news reports use for the same event role. Question terms and sentence tokens are
 # both mapped to the group's first stem, so "chaired" finds "presided over".
-SYNONYM_GROUPS = [
-    "hold held take place convene convened kick kicks open opened",
-    "preside presided chair chaired host hosted",
-    "attend attended attending attendee attendees present participate participated join joined",
-    "address addressed speech speak spoke say said remark remarks",
-    "visit visited tour toured inspect inspected",
-    "report reported brief briefed",
-    "propose proposed suggest suggested put forward",
-    "stress stressed emphasize emphasized underline",
-]
+SYNONYM_GROUPS = news("en")["synonym_groups"]
 SYNONYMS = {stem(w): stem(group.split()[0]) for group in SYNONYM_GROUPS for w in group.split()}
 
 # Words that name the slot a question asks to fill; the answer sentence holds a value, not the word.
-SLOT_WORDS = {stem(w) for w in "date day time year month place location venue city person people".split()}
+SLOT_WORDS = {stem(w) for w in news("en")["slot_words"]}
 
 
 def strip_question_words(text: str) -> str:

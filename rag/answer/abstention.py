@@ -8,10 +8,10 @@ import re
 
 from rag.answer.citations import CitationList
 from rag.answer.questions import about, canonical, strip_question_words
-from rag.types import Question
-from rag.types import Answer
+from rag.types import Answer, Question
 from rag.answer.sentence_features import MISSING_IDF, Lexicon
 from rag.answer.vocabulary import replies
+from rag.lang import CJK, has_cjk
 from rag.lang.tokenization import tokenize
 from rag.lang.zh import STOP_CHARS as ZH_STOPCHARS
 from rag.types import Hit
@@ -32,7 +32,7 @@ def abstain(q: Question, closest: list[Hit], what: str | None = None, reason: st
                   confidence=confidence)
 
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|[\u3400-\u4dbf\u4e00-\u9fff]+|\d+(?:\.\d+)?")
+_WORD = re.compile(rf"[A-Za-z][A-Za-z'’-]*|[{CJK}]+|\d+(?:\.\d+)?")
 
 
 def missing_phrase(q: Question, texts: list[str], lexicon: Lexicon) -> str | None:
@@ -54,7 +54,7 @@ def missing_phrase(q: Question, texts: list[str], lexicon: Lexicon) -> str | Non
             if runs[-1]:
                 runs[-1].append((word, 0.0))
             continue
-        if word[0] >= "\u3400":  # a Chinese run: keep its characters that no text covers
+        if has_cjk(word[0]):  # a Chinese run: keep its characters that no text covers
             miss = _uncovered_cjk(word, have)
             for part in miss:
                 runs.append([(part, MISSING_IDF)])
@@ -72,7 +72,7 @@ def missing_phrase(q: Question, texts: list[str], lexicon: Lexicon) -> str | Non
             continue
         weight = sum(w for _, w in run)
         if best is None or weight > best[0]:
-            joiner = "" if run[0][0][0] >= "\u3400" else " "
+            joiner = "" if has_cjk(run[0][0][0]) else " "
             best = (weight, joiner.join(w for w, _ in run))
     return best[1] if best else None
 

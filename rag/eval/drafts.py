@@ -149,7 +149,7 @@ def to_jsonl(rows: Sequence[dict[str, Any]]) -> str:
 
 
 def safe_name(name: str) -> str:
-    s = re.sub(r"[^\w\u4e00-\u9fff-]+", "-", (name or "").strip()).strip("-_.")[:60]
+    s = re.sub(r"[^\w-]+", "-", (name or "").strip()).strip("-_.")[:60]
     return s or "feedback-draft"
 
 

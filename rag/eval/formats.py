@@ -21,7 +21,7 @@ from rag.eval.types import Dataset, EvalError, EvalQuestion
 
 def slug(title: str) -> str:
     """A file-name-safe article id for a title (CJK kept, other punctuation to '-')."""
-    s = re.sub(r"[^\w\u4e00-\u9fff]+", "-", title.strip(), flags=re.UNICODE).strip("-_").lower()
+    s = re.sub(r"[^\w]+", "-", title.strip(), flags=re.UNICODE).strip("-_").lower()
     return (s or "article")[:80]
 
 

@@ -18,11 +18,15 @@ from collections import Counter
 from typing import Sequence
 
 from rag.answer.citations import MARKER_RE
+from rag.lang import CJK
 
 # -- matching a gold answer inside a text -----------------------------------------------------
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]")
+# Scored character by character, as CMRC's script does: Chinese (rag.lang.CJK), and kana and
+# hangul too, which the packs do not cover but a public set may hold.
+_CJK_SCRIPTS = f"{CJK}\u3040-\u30ff\uac00-\ud7af"
+_CJK = re.compile(f"[{_CJK_SCRIPTS}]")
 _MARKER_GAP = re.compile(r"\s*" + MARKER_RE.pattern)
 _WORD_CHAR = "0-9a-z\u00c0-\u024f"  # what may not touch a Latin-script answer (text is case-folded)
 
@@ -69,7 +73,7 @@ def answer_occurs(text: str, gold: str) -> bool:
 
 # -- short answers, scored as SQuAD and CMRC score readers -------------------------------------
 
-_CJK_CHAR_OR_WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\s\u3400-\u9fff\uf900-\ufaff]+")
+_CJK_CHAR_OR_WORD = re.compile(f"[{CJK}]|[^\\s{CJK}]+")
 
 
 def answer_tokens(text: str, cjk: bool) -> list[str]:

@@ -65,9 +65,13 @@ def article_nodes(article: Article, settings: Settings, model_name: str) -> list
 
 
 def free_article_id(path: Path, articles: dict, taken: set[str]) -> str:
-    """The id of a new article: from its file name, made unique when another file has that name."""
+    """The id of a new article: from its file name, made unique when another file has that name.
+    A file whose namesake in the index is gone from its old path was moved (a folder renamed): it
+    keeps the id, so that citations, saved runs and gold answers naming it stay right."""
     aid = article_id_for(path)
-    if aid in articles or aid in taken:  # same file name in another folder
+    held = articles.get(aid)
+    moved = held is not None and not Path(held["path"]).exists()
+    if aid in taken or (held is not None and not moved):  # same file name in another folder
         aid = f"{aid}-{hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:6]}"
     return aid
 

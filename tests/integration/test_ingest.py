@@ -63,6 +63,22 @@ def test_same_text_in_another_file_is_not_embedded_again(fake_engine, articles_c
     assert r.embedded == 0 and r.embeddings_reused == r.passages_added > 0
 
 
+def test_a_moved_folder_keeps_its_article_ids(fake_engine, articles_copy):
+    e = fake_engine()
+    e.ingest([articles_copy])
+    before = passage_ids(e)
+    moved = articles_copy.rename(articles_copy.with_name("moved"))
+    r = fake_engine().ingest([moved], prune=True)
+    assert sorted(store.load_manifest(e.settings.index_dir).articles) == sorted([FIFTH, SEVENTH])
+    assert r.articles == 2 and r.articles_removed == [] and r.embedded == 0
+    assert passage_ids(e) == before  # same ids, nothing embedded again
+    twin = moved.with_name("elsewhere")
+    twin.mkdir()
+    shutil.copy(moved / f"{FIFTH}.txt", twin / f"{FIFTH}.txt")
+    added = fake_engine().ingest([moved, twin])
+    assert len(added.articles_added) == 1 and added.articles_added[0].startswith(FIFTH + "-")  # a namesake
+
+
 def test_prune_removes_articles_whose_files_are_gone(fake_engine, articles_copy):
     e = fake_engine()
     e.ingest([articles_copy])

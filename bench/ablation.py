@@ -20,11 +20,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from rag.config import DEFAULT_ARTICLES, Settings
+from rag.engine import Engine
 from rag.eval import runner as ev
 from rag.eval.baseline import run_baseline
 from rag.eval.datasets import load_questions
-from rag.config import DEFAULT_ARTICLES, Settings
-from rag.engine import Engine
 from rag.eval.report import fmt
 
 COLUMNS = [("hit@1", "hit@1"), ("hit@5", "hit@5"), ("mrr", "MRR"), ("ndcg@5", "nDCG@5"),

@@ -23,8 +23,8 @@ from pathlib import Path
 
 from bench import corpus as corpus_mod
 from bench.scale import measure_ingest
-from rag.store import manifest as store
 from rag.config import Settings
+from rag.store import manifest as store
 
 
 def main(argv: list[str] | None = None) -> int:

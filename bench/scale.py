@@ -36,11 +36,11 @@ import time
 from pathlib import Path
 
 from bench import corpus as corpus_mod
+from rag.config import PROJECT_ROOT, Settings
 from rag.eval import runner as ev
 from rag.eval.datasets import load_questions
-from rag.store import manifest as store
-from rag.config import PROJECT_ROOT, Settings
 from rag.eval.metrics import percentile
+from rag.store import manifest as store
 
 STAGES = ("embed_query", "dense", "bm25", "fusion", "answer", "total")
 APP_QUESTIONS = ["Who attended the seventh meeting?", "谁主持了第七次会议座谈会？",

@@ -15,11 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from rag.ingest import vectors
-
-from rag.store import manifest as store
 from rag.config import DEFAULT_ARTICLES, Settings
 from rag.engine import Engine
+from rag.ingest import vectors
+from rag.store import manifest as store
 
 
 def _passages_only(embed_model, part) -> None:

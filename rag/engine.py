@@ -23,11 +23,12 @@ import numpy as np
 
 from rag.answer import abstention, extractive, short_answer
 from rag.answer.questions import analyse
-from rag.answer.reader_model import MODEL_PATH as READER_MODEL_PATH, load as load_reader
+from rag.answer.reader_model import MODEL_PATH as READER_MODEL_PATH
+from rag.answer.reader_model import load as load_reader
 from rag.answer.sentence_features import question_weights
 from rag.config import DEFAULT_ARTICLES, Settings, prepare_process
 from rag.errors import PassagesMissingError, QuestionError
-from rag.ingest.pipeline import IngestReport, Ingestor, Lazy, Progress
+from rag.ingest.pipeline import Ingestor, IngestReport, Lazy, Progress
 from rag.retrieve import planning
 from rag.retrieve.hybrid import Mode
 from rag.retrieve.lists import list_items

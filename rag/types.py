@@ -16,7 +16,6 @@ from typing import Any
 
 import rag.lang as language
 
-
 # -- retrieval ---------------------------------------------------------------------------------
 
 @dataclass
@@ -154,7 +153,7 @@ class Answer:
     reason: str = ""  # why it abstained, for the eval and logs
     sentences: list[dict] = field(default_factory=list)  # [{"text", "citation"}]
     confidence: float | None = None  # probability that the evidence answers the question
-    short: ShortAnswer | None = None  # the exact phrase that answers (rag/answer/spans.py)
+    short: ShortAnswer | None = None  # the exact phrase that answers (rag/answer/short_answer.py)
 
 
 # -- what the engine returns -------------------------------------------------------------------

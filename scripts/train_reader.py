@@ -35,17 +35,17 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.eval import squad_metrics as S  # noqa: E402
 from rag.answer.evidence_features import EVIDENCE_FEATURES, evidence_features  # noqa: E402
 from rag.answer.extractive import TYPED  # noqa: E402
 from rag.answer.linear_model import LinearModel, matrix  # noqa: E402
 from rag.answer.reader_model import MODEL_PATH, ReaderModel  # noqa: E402
 from rag.answer.sentence_features import KINDS, SENTENCE_FEATURES, candidates  # noqa: E402
 from rag.config import DEFAULT_ARTICLES, Settings  # noqa: E402
+from rag.engine import Engine  # noqa: E402
+from rag.eval import squad_metrics as S  # noqa: E402
 from rag.eval.corpus import write_articles  # noqa: E402
 from rag.eval.datasets import load_dataset  # noqa: E402
 from rag.eval.types import Dataset  # noqa: E402
-from rag.engine import Engine  # noqa: E402
 
 log = logging.getLogger("train_reader")
 

@@ -38,13 +38,14 @@ import train_reader as TR  # noqa: E402
 
 from rag.answer import short_answer  # noqa: E402
 from rag.answer.linear_model import LinearModel  # noqa: E402
-from rag.answer.reader_model import ReaderModel, load as load_reader  # noqa: E402
-from rag.types import ShortAnswer  # noqa: E402
+from rag.answer.reader_model import ReaderModel  # noqa: E402
+from rag.answer.reader_model import load as load_reader
 from rag.answer.sentence_features import question_weights  # noqa: E402
 from rag.answer.span_features import SPAN_FEATURES, feature_matrix  # noqa: E402
 from rag.answer.who_lists import list_items  # noqa: E402
 from rag.eval import squad_metrics as S  # noqa: E402
 from rag.eval.datasets import load_dataset  # noqa: E402
+from rag.types import ShortAnswer  # noqa: E402
 
 log = logging.getLogger("train_short")
 MIN_POSITIVE_F1 = 0.5

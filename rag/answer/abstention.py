@@ -8,13 +8,12 @@ import re
 
 from rag.answer.citations import CitationList
 from rag.answer.questions import about, canonical, strip_question_words
-from rag.types import Answer, Question
 from rag.answer.sentence_features import MISSING_IDF, Lexicon
 from rag.answer.vocabulary import replies
 from rag.lang import CJK, has_cjk
 from rag.lang.tokenization import tokenize
 from rag.lang.zh import STOP_CHARS as ZH_STOPCHARS
-from rag.types import Hit
+from rag.types import Answer, Hit, Question
 
 CLOSEST = 3
 

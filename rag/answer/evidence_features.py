@@ -10,10 +10,8 @@ import math
 from typing import Sequence
 
 from rag.answer.questions import SYNONYMS
-
+from rag.answer.sentence_features import KINDS, MISSING_IDF, Candidate, Lexicon, question_weights, tokens_of
 from rag.types import Question
-from rag.answer.sentence_features import (KINDS, MISSING_IDF, Candidate, Lexicon, question_weights,
-                                          tokens_of)
 
 EVIDENCE_FEATURES = [
     "p1", "p2", "p_gap", "logit1", "sim1", "sim_max", "cov1", "cov_max", "cov_passage1", "missing_idf",

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
+from rag.answer.vocabulary import news
 from rag.lang.en import MONTHS
 from rag.types import Kind
-from rag.answer.vocabulary import news
 
 _MONTHS = "|".join(m.title() for m in MONTHS)
 DATES = re.compile(rf"\b({_MONTHS})\b(\s+\d{{1,2}})?|\b(1[5-9]|20)\d\d\b|\b\d{{1,2}}(st|nd|rd|th)\s+centur|"

@@ -17,14 +17,13 @@ from rag.answer.abstention import abstain, missing_phrase, quote
 from rag.answer.citations import CitationList
 from rag.answer.expected_types import DATES, FIGURE
 from rag.answer.questions import about
-from rag.types import Kind, Question
 from rag.answer.reader_model import ReaderModel
-from rag.types import Answer
 from rag.answer.selection import ListItems, expand_lists, gathers, intersection, item_cue, select
-from rag.answer.sentence_features import Candidate, Lexicon, Vectors, candidates as sentence_candidates
+from rag.answer.sentence_features import Candidate, Lexicon, Vectors
+from rag.answer.sentence_features import candidates as sentence_candidates
 from rag.answer.vocabulary import replies
-from rag.types import Hit
 from rag.lang.tokenization import tokenize
+from rag.types import Answer, Hit, Kind, Question
 
 # Questions answered by a value of their kind: a date or a figure in a sentence about something
 # else is no answer, so their coverage floor is learnt on its own.

@@ -11,12 +11,11 @@ import re
 from dataclasses import replace
 
 import rag.lang as language
+from rag.answer.vocabulary import news
 from rag.lang.anchors import anchors
 from rag.lang.en import ORDINAL_WORDS, QUESTION_WORDS
 from rag.lang.tokenization import stem, tokenize
-from rag.answer.vocabulary import news
 from rag.types import Kind, Question
-
 
 # Order matters: the first kind whose words a question uses wins.
 _KIND_PATTERNS = [(kind, re.compile("|".join(f"(?:{p.question_kinds[kind.value]})" for p in language.packs()), re.I))

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from rag.answer.evidence_features import EVIDENCE_FEATURES, evidence_features
 from rag.answer.linear_model import LinearModel, matrix
-from rag.types import Question
 from rag.answer.sentence_features import SENTENCE_FEATURES, Candidate, Lexicon
+from rag.types import Question
 
 MODEL_PATH = Path(__file__).parent / "models" / "reader.json"
 MODEL_VERSION = 2

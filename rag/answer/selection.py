@@ -9,11 +9,9 @@ from typing import Callable
 from rag.answer.citations import CitationList
 from rag.answer.expected_types import person_names, values
 from rag.answer.questions import took_part
-from rag.types import Kind, Question
-from rag.types import Answer, ShortAnswer, ShortItem
 from rag.answer.sentence_features import INTRODUCES_LIST, Candidate
 from rag.answer.vocabulary import replies
-from rag.types import Hit
+from rag.types import Answer, Hit, Kind, Question, ShortAnswer, ShortItem
 
 # Sentences kept beside the best one must be at least this probable relative to it.
 RELATIVE_KEEP = {"gather": 0.05, "single": 0.3}

@@ -20,9 +20,8 @@ from rag.answer.expected_types import novel_values, values
 from rag.lang import CJK
 from rag.lang.anchors import anchor_tokens
 from rag.answer.questions import ATTRIBUTION, PARTICIPATION, SLOT_WORDS, SYNONYMS, ZH_PARTICIPATION, canonical, took_part
-from rag.types import Kind, Question
+from rag.types import Hit, Kind, Question
 from rag.answer.vocabulary import news
-from rag.types import Hit
 from rag.lang.tokenization import tokenize
 
 KINDS = [k for k in Kind]

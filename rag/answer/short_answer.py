@@ -16,12 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.answer.linear_model import LinearModel
-from rag.types import Kind, Question
-from rag.types import Answer, ShortAnswer, ShortItem
-from rag.answer.span_candidates import cited_sentences
-from rag.answer.span_candidates import Span, candidate_spans
+from rag.answer.span_candidates import Span, candidate_spans, cited_sentences
 from rag.answer.span_features import SPAN_FEATURES, feature_matrix, span_features
 from rag.answer.who_lists import asks_role, list_items
+from rag.types import Answer, Kind, Question, ShortAnswer, ShortItem
 
 MAX_SENTENCES = 2  # of an answer, searched for its short answer
 

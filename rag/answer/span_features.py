@@ -15,11 +15,10 @@ from typing import Sequence
 import numpy as np
 
 from rag.answer.questions import canonical
-
-from rag.types import Kind, Question
 from rag.answer.span_candidates import Span
 from rag.answer.span_words import CLASSES, word_class, words
 from rag.lang.tokenization import tokenize
+from rag.types import Kind, Question
 
 # The question word, in any language: with the span's word classes and types it says what
 # kind of phrase answers ("what year" a number, "which city" a name, "什么" a noun phrase).

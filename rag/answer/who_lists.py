@@ -7,12 +7,11 @@ import re
 
 from rag.answer.expected_types import NOT_NAME
 from rag.answer.questions import PARTICIPATION, ZH_PARTICIPATION, canonical
-from rag.types import Question
-from rag.types import Answer, ShortItem
 from rag.answer.span_candidates import cited_sentences
 from rag.answer.span_words import words, zh_words
 from rag.answer.vocabulary import news
 from rag.lang.tokenization import tokenize
+from rag.types import Answer, Question, ShortItem
 
 _EN, _ZH = news("en"), news("zh")
 # Words of organisations, places and things, which two capitalised words that are no person's

@@ -22,8 +22,8 @@ import numpy as np
 
 import rag.lang as language
 from rag.answer.citations import MARKER_RE
-from rag.generate.text import strip_thinking
 from rag.generate.evidence import check_facts, evidence_sentences
+from rag.generate.text import strip_thinking
 from rag.ingest.chunking import split_sentences
 from rag.types import Hit
 

@@ -15,8 +15,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.ingest import cleaning
 from rag.errors import ArticleError
+from rag.ingest import cleaning
 
 log = logging.getLogger(__name__)
 

@@ -25,8 +25,7 @@ from rag.config import Settings
 from rag.errors import ArticleError
 from rag.ingest.commit import build_bm25, collect_garbage
 from rag.ingest.loading import Article, find_article_files, read_article
-from rag.ingest.records import (article_nodes, chunking_signature, free_article_id, lexical_text,
-                                manifest_entry)
+from rag.ingest.records import article_nodes, chunking_signature, free_article_id, lexical_text, manifest_entry
 from rag.ingest.vectors import embed_and_store
 from rag.store import chroma
 from rag.store import manifest as store
@@ -262,8 +261,8 @@ class Ingestor:
 
     def _open_or_replace(self, report: IngestReport):
         """The collection; a Chroma store that cannot even be opened is moved aside for a new one."""
-        from rag.ingest import repair
         from rag.errors import IndexBrokenError
+        from rag.ingest import repair
 
         try:
             return self.collection

@@ -17,9 +17,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def llm_app(real_engine):
-    from rag.engine import Engine
     from rag.app.web.layout import build_app
     from rag.app.web.server import launch
+    from rag.engine import Engine
 
     with FakeLLMServer(copy_first_sentence, delay=0.25) as fake:
         settings = Settings(index_dir=real_engine.settings.index_dir, llm_url=fake.url, llm_model="fake-7b")

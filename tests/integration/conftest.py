@@ -12,8 +12,8 @@ import pytest
 
 from rag.config import DEFAULT_ARTICLES, Settings
 from rag.engine import Engine
-from tests.support.fake_embeddings import HashEmbedding
 from tests.support.app import free_port
+from tests.support.fake_embeddings import HashEmbedding
 
 INJECTION = """Seventh meeting: notes for the record
 2023-11-21

@@ -9,7 +9,6 @@ import pytest
 from bench import corpus, scale
 from rag.ingest.loading import read_article
 from rag.lang.anchors import anchors_in_text
-
 from tests.support.fake_embeddings import FakeEmbeddingServer
 
 

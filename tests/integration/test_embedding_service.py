@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 
 from rag.config import Settings
-from rag.store.embedding_service import OpenAIEmbeddingService, _base_url
 from rag.engine import Engine
 from rag.errors import EmbeddingServiceError
-
+from rag.store.embedding_service import OpenAIEmbeddingService, _base_url
 from tests.support.corpus import ARTICLES
 from tests.support.fake_embeddings import FakeEmbeddingServer, HashEmbedding
 

@@ -16,9 +16,9 @@ import pytest
 from click.testing import CliRunner
 
 from rag.app.cli import main
+from rag.config import PROJECT_ROOT
 from rag.eval.baseline import BASELINE_METRICS
 from rag.eval.scoring import METRIC_ORDER
-from rag.config import PROJECT_ROOT
 from tests.support.question_sets import SUBSET, write_subset
 
 pytestmark = pytest.mark.slow

@@ -6,11 +6,11 @@ import shutil
 
 import pytest
 
-from rag.store import manifest as store
-from tests.support.fake_embeddings import HashEmbedding
 from rag.engine import Engine
 from rag.errors import IndexMissingError
+from rag.store import manifest as store
 from tests.support.corpus import FIFTH, SEVENTH
+from tests.support.fake_embeddings import HashEmbedding
 
 
 def passage_ids(engine):

@@ -17,10 +17,9 @@ from rag.answer.citations import check
 from rag.app.cli import main
 from rag.config import Settings
 from rag.engine import Engine
-from rag.types import Draft
 from rag.generate.client import ChatLLM
 from rag.generate.errors import LLMSetupError
-
+from rag.types import Draft
 from tests.support.llm_fakes import QUESTION
 
 pytestmark = pytest.mark.slow

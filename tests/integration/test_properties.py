@@ -98,10 +98,10 @@ def test_ask_inputs_raise_only_usage_errors(q, k):
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    from rag.config import DEFAULT_ARTICLES, Settings
-    from tests.support.fake_embeddings import HashEmbedding
-    from rag.engine import Engine
     from rag.app.web.controller import ChatApp
+    from rag.config import DEFAULT_ARTICLES, Settings
+    from rag.engine import Engine
+    from tests.support.fake_embeddings import HashEmbedding
 
     settings = Settings(index_dir=tmp_path_factory.mktemp("prop-index"))
     engine = Engine(settings, embed_model=HashEmbedding())

@@ -4,11 +4,11 @@ held to eval/thresholds.json. Thresholds only go up."""
 
 import pytest
 
+from rag.config import PROJECT_ROOT
 from rag.eval import report
 from rag.eval.datasets import load_questions
 from rag.eval.gate import check_thresholds, load_thresholds
 from rag.eval.runner import DEFAULT_QUESTIONS, evaluate
-from rag.config import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 

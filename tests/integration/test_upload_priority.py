@@ -7,9 +7,9 @@ import os
 import threading
 from pathlib import Path
 
-from rag.store import embedding
-from rag.config import Settings
 from rag.app.web.controller import ChatApp
+from rag.config import Settings
+from rag.store import embedding
 from tests.support.fake_engine import FakeEngine
 
 

@@ -6,14 +6,10 @@ import json
 import numpy as np
 import pytest
 
-from rag.answer import abstention, extractive, vocabulary
-
-from rag.answer import reader_model
+from rag.answer import abstention, extractive, reader_model, vocabulary
 from rag.answer.citations import check
 from rag.answer.questions import analyse
 from tests.support.hits import Lexicon, make_hit
-
-
 
 SEVENTH = [
     make_hit("a", "On June 26, the delegation visited Chongqing. In Bishan District, the sides held the seventh meeting. "

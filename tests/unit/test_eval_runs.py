@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 
 from rag.eval import comparison
-from rag.eval import runs as eval_runs
-
 from rag.eval import drafts as feedback_drafts
+from rag.eval import runs as eval_runs
 from rag.eval.datasets import load_dataset
 from rag.eval.scoring import GROUP_METRICS, METRIC_ORDER
 from rag.eval.types import EvalError

@@ -8,8 +8,8 @@ import gradio as gr
 import pytest
 
 from rag.app import feedback
-from rag.config import Settings
 from rag.app.web.controller import ChatApp
+from rag.config import Settings
 from tests.support.fake_engine import FakeEngine
 
 

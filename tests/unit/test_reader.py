@@ -7,11 +7,9 @@ import numpy as np
 import pytest
 
 from rag.answer import abstention, evidence_features, expected_types, reader_model, sentence_features
-
 from rag.answer.linear_model import LinearModel
-
-from rag.store import manifest as store
 from rag.answer.questions import analyse
+from rag.store import manifest as store
 from rag.types import Kind
 from tests.support.hits import Lexicon, make_hit
 

@@ -3,9 +3,9 @@
 import pytest
 
 from rag.answer import short_answer
+from rag.answer.questions import analyse
 from rag.answer.span_candidates import candidate_spans
 from rag.answer.who_lists import list_items
-from rag.answer.questions import analyse
 from rag.types import Answer, Citation
 
 

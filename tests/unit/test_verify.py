@@ -8,11 +8,11 @@ import pytest
 
 from rag.answer.citations import check
 from rag.generate.errors import LLMError
-from rag.generate.grounded import Generated, generate, looping
-from tests.support.fake_embeddings import HashEmbedding
 from rag.generate.evidence import INSTRUCTION, check_facts, figures, names
+from rag.generate.grounded import Generated, generate, looping
 from rag.generate.verify import is_abstention, split_claims, thresholds_for, verify
 from rag.types import Answer, Draft
+from tests.support.fake_embeddings import HashEmbedding
 from tests.support.hits import FIFTH, INJECTED, SEVENTH, ZH, hit
 
 EMB = HashEmbedding()

@@ -9,14 +9,12 @@ import gradio as gr
 import pytest
 
 from rag.app import feedback
-
-from rag.ingest import uploads
-
 from rag.app.web import render as webapp
-from rag.errors import ArticleError, IndexMissingError
 from rag.app.web.controller import ChatApp
 from rag.app.web.render import answer_chunks, answer_html, chat_messages, highlight_html, link_markers, question_html
 from rag.app.web.server import parse_auth
+from rag.errors import ArticleError, IndexMissingError
+from rag.ingest import uploads
 from tests.support.fake_engine import FakeEngine, result
 
 EVIL = '<script>window.__xss=1</script><img src=x onerror="window.__xss=1">'

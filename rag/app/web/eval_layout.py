@@ -19,8 +19,8 @@ from rag.app.web.controller import lower_priority
 from rag.app.web.eval_controller import LIST_OUTPUTS, RESULT_OUTPUTS, EvalTab
 from rag.app.web.eval_render import ALL, ASK_PARAM
 from rag.app.web.eval_sets import SET_TYPES, SHIPPED
-from rag.eval import drafts as feedback_drafts
 from rag.eval import comparison as eval_compare
+from rag.eval import drafts as feedback_drafts
 
 CSS = """
 .rag-eval-table { border-collapse: collapse; font-size: .9em; margin: 4px 0 10px; }

@@ -13,8 +13,8 @@ from typing import Any, Sequence
 
 from rag.app.web.render import esc
 from rag.eval import comparison as eval_compare
-from rag.eval.types import Dataset
 from rag.eval.jobs import Job
+from rag.eval.types import Dataset
 
 ALL = "all"  # a filter that keeps every category, language or reason
 ASK_PARAM = "ask"  # ?ask=<question> opens the chat with that question asked

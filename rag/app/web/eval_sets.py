@@ -12,8 +12,8 @@ from pathlib import Path
 from rag.app import inputs
 from rag.eval import drafts as feedback_drafts
 from rag.eval.datasets import load_dataset
-from rag.eval.types import Dataset, EvalError
 from rag.eval.jobs import EvalOptions
+from rag.eval.types import Dataset, EvalError
 
 MAX_QUESTIONS = 5000  # per run in the app; larger sets: `rag eval`
 SET_TYPES = [".jsonl", ".json", ".csv"]

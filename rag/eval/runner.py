@@ -41,14 +41,13 @@ def ensure_index(engine, articles: Path = DEFAULT_ARTICLES) -> dict[str, Any] | 
 
 def corpus_passages(engine) -> list[tuple[str, str, dict[str, Any]]]:
     """(id, text, metadata) of every live passage of the engine's index."""
+    from rag.store import chroma
     from rag.store import manifest as store
 
     manifest = store.require_manifest(engine.settings.index_dir)
     ids = manifest.live_ids()
-    out = []
-    for i in range(0, len(ids), 500):
-        got = engine.collection.get(ids=ids[i:i + 500], include=["documents", "metadatas"])
-        out.extend(zip(got["ids"], got["documents"], got["metadatas"]))
+    got = chroma.fetch(engine.collection, ids, batch=500)
+    out = list(zip(got["ids"], got["documents"], got["metadatas"]))
     if len(out) != len(ids):
         raise EvalError(f"the index lists {len(ids)} passages but Chroma returned {len(out)}; "
                         "run `rag ingest` to repair it")

@@ -10,6 +10,7 @@ from pathlib import Path
 from rag.errors import IndexBrokenError
 from rag.ingest.records import lexical_text, title_of
 from rag.lang.tokenization import tokenize
+from rag.store import chroma
 from rag.store import manifest as store
 from rag.store.bm25 import BM25Index
 
@@ -29,7 +30,7 @@ def build_bm25(collection, index_dir: Path, manifest: store.Manifest,
         part = need[i:i + 1000]
         titles = [title_of(manifest, pid) for pid in part]
         include = ["documents"] if all(t is not None for t in titles) else ["documents", "metadatas"]
-        got = collection().get(ids=part, include=include)
+        got = chroma.fetch(collection(), part, include)
         title_by_id = dict(zip(part, titles))
         for j, (pid, doc) in enumerate(zip(got["ids"], got["documents"])):
             title = title_by_id.get(pid)
@@ -49,11 +50,9 @@ def collect_garbage(collection, index_dir: Path, manifest: store.Manifest) -> No
     live = set(manifest.live_ids())
     # Every live id is in Chroma (the manifest is written only after its vectors), so equal
     # counts mean no orphans: skip listing every id of the collection.
-    if collection.count() == len(live):
+    if chroma.count(collection) == len(live):
         store.remove_stale_generations(index_dir, manifest.bm25)
         return
-    all_ids = collection.get(include=[])["ids"]
-    dead = [pid for pid in all_ids if pid not in live]
-    for i in range(0, len(dead), 1000):
-        collection.delete(ids=dead[i:i + 1000])
+    dead = [pid for pid in chroma.fetch_all(collection)["ids"] if pid not in live]
+    chroma.delete(collection, dead)
     store.remove_stale_generations(index_dir, manifest.bm25)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.ingest.records import anchor_terms_of
+from rag.store import chroma
 from rag.store import manifest as store
 from rag.store.bm25 import BM25Index
 
@@ -50,10 +51,7 @@ def move_aside(path: Path) -> Path:
 
 def missing_passages(collection, ids: list[str]) -> set[str]:
     """The ids among `ids` that Chroma does not have."""
-    present: set[str] = set()
-    for i in range(0, len(ids), 1000):
-        present |= set(collection.get(ids=ids[i:i + 1000], include=[])["ids"])
-    return set(ids) - present
+    return set(ids) - set(chroma.fetch(collection, ids, include=())["ids"])
 
 
 def without_lost_passages(manifest: store.Manifest, missing: set[str]
@@ -88,9 +86,9 @@ def manifest_from_chroma(collection, files: list[Path], uploads: Path, model_nam
     file and re-chunks it (reusing the stored vectors). None when Chroma holds nothing."""
     from rag.ingest.loading import Article, Document
 
-    if not collection.count():
+    if not chroma.count(collection):
         return None
-    got = collection.get(include=["metadatas", "documents"])
+    got = chroma.fetch_all(collection, include=("metadatas", "documents"))
     by_article: dict[str, list[tuple[str, dict, str]]] = {}
     for pid, meta, doc in zip(got["ids"], got["metadatas"], got["documents"]):
         if meta and meta.get("article_id"):

@@ -13,6 +13,7 @@ import logging
 from typing import TYPE_CHECKING, Callable
 
 from rag.config import Settings
+from rag.store import chroma
 from rag.store.manifest import SENTENCE_VECTORS, pack_vectors
 
 if TYPE_CHECKING:
@@ -35,12 +36,9 @@ def embed_and_store(nodes: list[TextNode], collection, embed_model, settings: Se
     # (a first ingest) has none: skip the metadata lookups.
     hashes = list({n.metadata["content_hash"] for n in nodes})
     known: dict[str, tuple[list[float], str]] = {}
-    for i in range(0, len(hashes) if collection().count() else 0, 500):
-        got = collection().get(where={"content_hash": {"$in": hashes[i:i + 500]}},
-                               include=["embeddings", "metadatas"])
-        for emb, meta in zip(got["embeddings"], got["metadatas"]):
-            if meta.get(SENTENCE_VECTORS):
-                known[meta["content_hash"]] = (list(emb), meta[SENTENCE_VECTORS])
+    for emb, meta in chroma.by_content_hash(collection(), hashes) if chroma.count(collection()) else []:
+        if meta.get(SENTENCE_VECTORS):
+            known[meta["content_hash"]] = (emb, meta[SENTENCE_VECTORS])
     todo = []
     for n in nodes:
         if n.metadata["content_hash"] in known:
@@ -89,5 +87,5 @@ def embed_part(embed_model, part: list[TextNode]) -> None:
 
 
 def upsert(collection, nodes: list[TextNode]) -> None:
-    collection.upsert(ids=[n.node_id for n in nodes], embeddings=[n.embedding for n in nodes],
-                      documents=[n.text for n in nodes], metadatas=[n.metadata for n in nodes])
+    chroma.upsert(collection, [n.node_id for n in nodes], [n.embedding for n in nodes], [n.text for n in nodes],
+                  [n.metadata for n in nodes])

@@ -13,6 +13,7 @@ import time
 from enum import Enum
 
 from rag.errors import PassagesMissingError
+from rag.store import chroma
 from rag.types import Hit
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,7 @@ class Retriever:
         missing = [pid for pid, h in hits.items() if not h.meta]
         if not missing:
             return
-        got = self.collection.get(ids=missing, include=["documents", "metadatas"])
+        got = chroma.fetch(self.collection, missing)
         for pid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"]):
             hits[pid].text, hits[pid].meta = doc, dict(meta)
         gone = [pid for pid in missing if not hits[pid].meta]
@@ -144,18 +145,15 @@ class Retriever:
         found: set[str] = set()
         if self.bm25 is None or all(self.bm25.idf(t) is not None for t in tokenize(phrase)):
             for variant in dict.fromkeys([phrase, phrase.title()]):
-                got = self.collection.get(where_document={"$contains": variant}, include=["metadatas"])
-                found |= {m["article_id"] for pid, m in zip(got["ids"], got["metadatas"]) if pid in self.live}
+                found |= {m["article_id"] for pid, m in chroma.containing(self.collection, variant) if pid in self.live}
         if len(self._articles_with) < 10_000:
             self._articles_with[phrase] = found
         return found
 
     def next_passage(self, hit: Hit) -> Hit | None:
         """The live passage that follows `hit` in its document, or None."""
-        got = self.collection.get(where={"$and": [{"doc_id": hit.meta.get("doc_id", "")},
-                                                  {"idx": int(hit.meta.get("idx", -1)) + 1}]},
-                                  include=["documents", "metadatas"])
-        for pid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+        for pid, doc, meta in chroma.following(self.collection, hit.meta.get("doc_id", ""),
+                                               int(hit.meta.get("idx", -1)) + 1):
             if pid in self.live:
                 return Hit(pid, doc, dict(meta))
         return None

@@ -5,10 +5,10 @@ Chroma store.
   when RAG_CHROMA_URL is set), one collection per embedding model.
 - `detach_client` / `retire`: see another process's writes (chromadb caches per process).
 - `DenseIndex`: the vector query, through llama-index's ChromaVectorStore.
-
-The rest of the code uses the collection it is given through Chroma's own calls (get, upsert,
-delete, count); the checks that read Chroma's files without opening it are in
-rag.store.checks.
+- `fetch`, `fetch_all`, `by_content_hash`, `containing`, `following`, `upsert`, `delete`,
+  `count`: reading and writing passages. The other stages hand the collection they were given
+  to these, so Chroma's query dialect (`where`, `$in`, `$contains`, `include`) is written here
+  only. The checks that read Chroma's files without opening it are in rag.store.checks.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from typing import Any
+from typing import Any, Sequence
 
 from rag.config import Settings
 from rag.errors import IndexBrokenError, PassagesMissingError
@@ -146,3 +146,58 @@ class DenseIndex:
                 "run `rag ingest` to repair the index") from exc
         return [(r.node.node_id, r.node.get_content(), dict(r.node.metadata), cosine_from_chroma(r.score or 0.0))
                 for r in found]
+
+
+# -- reading and writing passages --------------------------------------------------------------
+
+def count(collection) -> int:
+    return collection.count()
+
+
+def fetch(collection, ids: Sequence[str], include: Sequence[str] = ("documents", "metadatas"),
+          batch: int = 1000) -> dict[str, list]:
+    """The records of the passages among `ids` that Chroma holds (the others are left out), asked
+    `batch` at a time: {"ids": [...], and one list per part of `include`}."""
+    out: dict[str, list] = {"ids": [], **{part: [] for part in include}}
+    for i in range(0, len(ids), batch):
+        got = collection.get(ids=list(ids[i:i + batch]), include=list(include))
+        out["ids"] += got["ids"]
+        for part in include:
+            out[part] += list(got[part])
+    return out
+
+
+def fetch_all(collection, include: Sequence[str] = ()) -> dict[str, list]:
+    """Every record of the collection (ids only unless `include` asks for more)."""
+    return collection.get(include=list(include))
+
+
+def by_content_hash(collection, hashes: Sequence[str], batch: int = 500) -> list[tuple[list[float], dict]]:
+    """(vector, metadata) of the stored passages whose text has one of `hashes` (rag.ingest.records)."""
+    out = []
+    for i in range(0, len(hashes), batch):
+        got = collection.get(where={"content_hash": {"$in": list(hashes[i:i + batch])}},
+                             include=["embeddings", "metadatas"])
+        out += [(list(emb), meta) for emb, meta in zip(got["embeddings"], got["metadatas"])]
+    return out
+
+
+def containing(collection, phrase: str) -> list[tuple[str, dict]]:
+    """(id, metadata) of the passages whose text holds `phrase` as written (Chroma's full-text index)."""
+    got = collection.get(where_document={"$contains": phrase}, include=["metadatas"])
+    return list(zip(got["ids"], got["metadatas"]))
+
+
+def following(collection, doc_id: str, idx: int) -> list[tuple[str, str, dict]]:
+    """(id, text, metadata) of the passages at position `idx` of document `doc_id` (orphans too)."""
+    got = collection.get(where={"$and": [{"doc_id": doc_id}, {"idx": idx}]}, include=["documents", "metadatas"])
+    return list(zip(got["ids"], got["documents"], got["metadatas"]))
+
+
+def upsert(collection, ids: list[str], embeddings: list, documents: list[str], metadatas: list[dict]) -> None:
+    collection.upsert(ids=ids, embeddings=embeddings, documents=documents, metadatas=metadatas)
+
+
+def delete(collection, ids: Sequence[str], batch: int = 1000) -> None:
+    for i in range(0, len(ids), batch):
+        collection.delete(ids=list(ids[i:i + batch]))

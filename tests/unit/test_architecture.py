@@ -44,6 +44,11 @@ def test_only_the_store_talks_to_chroma():
                      if any(m == "chromadb" or m.startswith(("chromadb.", "llama_index.vector_stores.chroma"))
                             for m in imported_modules(p)))
     assert talking == [str(CHROMA_MODULE.relative_to(PROJECT_ROOT))]
+    # ... and Chroma's query dialect is written there only: the other stages call its functions.
+    dialect = ("where_document", '"$in"', '"$contains"', '"$and"', "include=[")
+    speaking = sorted(str(p.relative_to(PROJECT_ROOT)) for p in RAG.rglob("*.py")
+                      if p.parent != RAG / "store" and any(w in p.read_text("utf-8") for w in dialect))
+    assert speaking == []
 
 
 def test_no_module_is_over_300_lines():

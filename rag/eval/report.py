@@ -13,7 +13,6 @@ from rag.eval.scoring import GROUP_METRICS, METRIC_ORDER
 
 log = logging.getLogger(__name__)
 
-DEFAULT_REPORT_DIR = Path("reports")
 FAILURES_SHOWN = 12  # ids in the printed table; a public set fails by the dozen, report.md lists all
 
 

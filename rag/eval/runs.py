@@ -35,8 +35,6 @@ log = logging.getLogger(__name__)
 RUNS_DIR = "eval-runs"
 RUN_FILE = "run.json"
 RESULTS_FILE = "results.json"
-REPORT_FILE = "report.md"
-NAME_RE = re.compile(r"^\d{8}T\d{6}Z(-\d+)?$")
 # Shown in the list of runs and as the comparison's headline, when the run has them.
 HEADLINE = ("answer_recall", "fact_recall", "exact_match", "f1", "abstention_accuracy", "citation_precision",
             "hit@5", "false_abstention", "unanswerable_abstention")

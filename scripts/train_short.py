@@ -11,13 +11,16 @@ CC BY-SA 4.0; our eval/questions.jsonl, whose `gold_short` answers are the label
    the reader retrained per fold as in train_reader.py): the sentences the engine would show.
 2. The candidate spans of those sentences (rag/answer/span_candidates.py) are labelled by their F1 against the
    gold answers: the spans with the best F1 (at least 0.5) are the positives.
-3. A conditional logit over a question's spans (the same ranker as the reader's sentences) is
-   trained on the other folds and applied to each fold's answers; exact match and F1 are
+3. A span ranker is trained on the other folds and applied to each fold's answers: LightGBM's
+   lambdarank over a question's spans (`--model trees`, the default, written as a flat tree table
+   that rag/answer/tree_model.py applies with numpy), or the conditional logit of the reader's
+   sentences (`--model linear`); exact match and F1 are
    computed on what the engine would print: the short answer, or the empty answer when it
    abstains (an unanswerable question is right only then).
 4. `min_probability`, under which no short answer is given (the sentences still are), is the
    value that maximises mean F1 over the sets, each set counting the same.
-The final model is trained on every fold. Deterministic: L-BFGS from zero weights.
+The final model is trained on every fold. Deterministic: LightGBM with `deterministic`, one seed
+and a fixed thread count; L-BFGS from zero weights.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from rag.answer.reader_model import ReaderModel  # noqa: E402
 from rag.answer.reader_model import load as load_reader
 from rag.answer.sentence_features import question_weights  # noqa: E402
 from rag.answer.span_features import SPAN_FEATURES, feature_matrix  # noqa: E402
+from rag.answer.tree_model import TreeModel  # noqa: E402
 from rag.answer.who_lists import list_items  # noqa: E402
 from rag.eval import squad_metrics as S  # noqa: E402
 from rag.eval.datasets import load_dataset  # noqa: E402
@@ -109,11 +113,26 @@ def prediction(row: dict, model, min_p: float) -> tuple[str, float]:
     return row["spans"][i], float(p[i])
 
 
-def fit(rows: list[dict]) -> LinearModel:
+# Chosen by the cross-validation below (docs/READER.md): more leaves or rounds did not help.
+TREE_PARAMS = {"objective": "lambdarank", "num_leaves": 31, "learning_rate": 0.05, "min_data_in_leaf": 50,
+               "feature_fraction": 0.5, "lambda_l2": 1.0, "lambdarank_truncation_level": 20, "max_depth": 8}
+TREE_ROUNDS = 200
+
+
+def fit(rows: list[dict], kind: str = "trees") -> LinearModel | TreeModel:
     use = [r for r in rows if r["y"] is not None and r["y"].any()]
     n = {s: sum(1 for r in use if r["set"] == s) for s in {r["set"] for r in use}}
     w = np.array([len(use) / (len(n) * n[r["set"]]) for r in use])
-    return TR.fit_ranker([r["X"] for r in use], [r["y"] for r in use], SPAN_FEATURES, weights=w)
+    if kind == "linear":
+        return TR.fit_ranker([r["X"] for r in use], [r["y"] for r in use], SPAN_FEATURES, weights=w)
+    import lightgbm as lgb
+
+    data = lgb.Dataset(np.vstack([r["X"] for r in use]), np.concatenate([r["y"].astype(int) for r in use]),
+                       weight=np.repeat(w, [len(r["X"]) for r in use]), group=[len(r["X"]) for r in use])
+    params = {**TREE_PARAMS, "verbose": -1, "seed": 1, "deterministic": True, "force_row_wise": True,
+              "num_threads": 2}
+    booster = lgb.train(params, data, num_boost_round=TREE_ROUNDS)
+    return TreeModel.from_lightgbm(booster.dump_model(), SPAN_FEATURES)
 
 
 def scores(rows: list[dict], preds: list[str]) -> dict:
@@ -142,6 +161,8 @@ def main() -> None:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--cache", type=Path, default=None)
+    ap.add_argument("--model", choices=["trees", "linear"], default="trees",
+                    help="the span ranker: boosted trees (LightGBM lambdarank) or a conditional logit")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("rag").setLevel(logging.WARNING)
@@ -166,7 +187,7 @@ def main() -> None:
     sets = sorted({r["set"] for r in rows})
 
     # Out-of-fold span choice.
-    oof_models = {f: fit([r for r in rows if r["fold"] != f]) for f in range(args.folds)}
+    oof_models = {f: fit([r for r in rows if r["fold"] != f], args.model) for f in range(args.folds)}
 
     def preds_at(min_p: float) -> list[str]:
         return [prediction(r, oof_models[r["fold"]], min_p)[0] for r in rows]
@@ -178,12 +199,16 @@ def main() -> None:
         by_p[mp] = {s: scores([r for r in rows if r["set"] == s], [p for r, p in zip(rows, pr) if r["set"] == s])
                     for s in sets}
     best = max(grid, key=lambda mp: (round(np.mean([by_p[mp][s]["f1"] for s in sets]), 6), -mp))
-    final = fit(rows)
-    model = short_answer.ShortModel(final, best, {
-        "cv": by_p[best], "cv_by_min_probability": {str(k): v for k, v in by_p.items()},
-        "min_positive_f1": MIN_POSITIVE_F1, "folds": args.folds,
-        "weights": dict(zip(SPAN_FEATURES, final.coef.round(4).tolist()))})
-    args.out.write_text(json.dumps(model.to_json(), indent=1, ensure_ascii=False) + "\n", "utf-8")
+    final = fit(rows, args.model)
+    meta = {"model": args.model, "cv": by_p[best], "cv_by_min_probability": {str(k): v for k, v in by_p.items()},
+            "min_positive_f1": MIN_POSITIVE_F1, "folds": args.folds}
+    if args.model == "linear":
+        meta["weights"] = dict(zip(SPAN_FEATURES, final.coef.round(4).tolist()))
+    else:
+        meta["params"], meta["rounds"] = TREE_PARAMS, TREE_ROUNDS
+    model = short_answer.ShortModel(final, best, meta)
+    # One line: the tree table is some 12,000 numbers, which one per line would make 60,000 lines.
+    args.out.write_text(json.dumps(model.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n", "utf-8")
     args.results.write_text(json.dumps({"min_probability": best, **model.meta}, indent=1, ensure_ascii=False) + "\n",
                             "utf-8")
     print(f"min_probability {best}")

@@ -3,7 +3,7 @@
 
 Candidate spans are cut from the sentences the reader chose (rag/answer/span_candidates.py),
 described by features that mean the same on any text (rag/answer/span_features.py) and ranked
-by a linear model learnt by `scripts/train_short.py`. "Who attended" is answered by the people
+by a model learnt by `scripts/train_short.py` (boosted trees, rag/answer/tree_model.py, or a linear model). "Who attended" is answered by the people
 the sentences name (rag/answer/who_lists.py).
 """
 
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.answer.linear_model import LinearModel
+from rag.answer.tree_model import TreeModel
 from rag.answer.span_candidates import Span, candidate_spans, cited_sentences
 from rag.answer.span_features import SPAN_FEATURES, feature_matrix, span_features
 from rag.answer.who_lists import asks_role, list_items
@@ -34,7 +35,7 @@ def explanatory(q: Question) -> bool:
     return q.kind == Kind.WHY or bool(_EXPLAIN.search(q.text))
 
 
-def rank(model: LinearModel, spans: list[Span]) -> list[Span]:
+def rank(model: LinearModel | TreeModel, spans: list[Span]) -> list[Span]:
     if not spans:
         return []
     for s, p in zip(spans, model.predict(feature_matrix(spans))):
@@ -57,7 +58,7 @@ def spans_of(q: Question, answer: Answer, weights: dict[str, float]) -> list[tup
     return out
 
 
-def short_answer(q: Question, answer: Answer, model: LinearModel, weights: dict[str, float],
+def short_answer(q: Question, answer: Answer, model: LinearModel | TreeModel, weights: dict[str, float],
                  min_probability: float = 0.0) -> ShortAnswer | None:
     """The short answer of an extractive `answer` (rag.types.Answer), or None: when it
     abstained, when the question asks for an explanation, or when no span is probable enough."""
@@ -84,17 +85,20 @@ MODEL_PATH = Path(__file__).parent / "models" / "short.json"
 
 @dataclass
 class ShortModel:
-    spans: LinearModel
+    spans: LinearModel | TreeModel
     min_probability: float = 0.0
     meta: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
-        return {"version": 1, "spans": self.spans.to_json(), "min_probability": self.min_probability,
+        return {"version": 2, "spans": self.spans.to_json(), "min_probability": self.min_probability,
                 "meta": self.meta}
 
     @classmethod
     def from_json(cls, d: dict) -> "ShortModel":
-        m = LinearModel.from_json(d["spans"])
+        kind = d["spans"].get("kind", "linear")
+        if kind not in ("linear", "trees"):
+            raise ValueError(f"unknown span model kind {kind!r}; expected 'linear' or 'trees'")
+        m = TreeModel.from_json(d["spans"]) if kind == "trees" else LinearModel.from_json(d["spans"])
         if m.features != SPAN_FEATURES:
             raise ValueError("the short-answer model's features differ from the code's; run scripts/train_short.py")
         return cls(m, float(d.get("min_probability", 0.0)), d.get("meta", {}))

@@ -1,0 +1,80 @@
+"""The boosted-tree evaluator against LightGBM itself (the reference implementation), and by hand."""
+
+import json
+
+import numpy as np
+import pytest
+
+from rag.answer.tree_model import TreeModel
+
+
+def test_a_hand_written_tree_routes_rows_to_their_leaves():
+    # x0 <= 0.5 ? (x1 <= 2 ? 1.0 : 2.0) : 3.0, plus a one-leaf tree worth 0.25
+    m = TreeModel(["a", "b"], feature=np.array([0, 1, -1, -1, -1, -1]),
+                  threshold=np.array([0.5, 2.0, 0, 0, 0, 0]), left=np.array([1, 2, 2, 3, 4, 5]),
+                  right=np.array([4, 3, 2, 3, 4, 5]), value=np.array([0, 0, 1.0, 2.0, 3.0, 0.25]),
+                  roots=np.array([0, 5]), depth=2)
+    X = np.array([[0.0, 1.0], [0.5, 2.0], [0.2, 9.0], [0.7, 0.0]])
+    assert m.score(X).tolist() == [1.25, 1.25, 2.25, 3.25]
+    p = m.predict(X)
+    assert p.sum() == pytest.approx(1.0) and p.argmax() == 3
+    again = TreeModel.from_json(json.loads(json.dumps(m.to_json())))
+    assert again.score(X).tolist() == m.score(X).tolist()
+    assert m.predict(np.zeros((0, 2))).shape == (0,)
+
+
+def test_trees_from_lightgbm_score_as_lightgbm_does():
+    lgb = pytest.importorskip("lightgbm")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 5))
+    X[:, 3] = rng.integers(0, 2, size=600)  # an indicator, as most span features are
+    y = ((X[:, 0] + X[:, 3] * X[:, 1] + 0.3 * rng.normal(size=600)) > 0.5).astype(int)
+    groups = [20] * 30
+    booster = lgb.train({"objective": "lambdarank", "num_leaves": 7, "min_data_in_leaf": 5, "verbose": -1,
+                         "deterministic": True, "seed": 1}, lgb.Dataset(X, y, group=groups), num_boost_round=25)
+    ours = TreeModel.from_lightgbm(booster.dump_model(), [f"f{i}" for i in range(5)])
+    ours = TreeModel.from_json(json.loads(json.dumps(ours.to_json())))
+    Xt = rng.normal(size=(200, 5))
+    Xt[:, 3] = rng.integers(0, 2, size=200)
+    np.testing.assert_allclose(ours.score(Xt), booster.predict(Xt), rtol=0, atol=1e-5)  # leaf values are stored to 7 digits
+
+
+def test_a_categorical_split_is_refused():
+    dump = {"tree_info": [{"tree_structure": {"split_feature": 0, "threshold": "1||2", "decision_type": "==",
+                                              "left_child": {"leaf_value": 1}, "right_child": {"leaf_value": 2}}}]}
+    with pytest.raises(ValueError, match="numerical"):
+        TreeModel.from_lightgbm(dump, ["a"])
+
+
+def _rows(seed: int) -> list[dict]:
+    """Span rows as scripts/train_short.py builds them: a feature matrix per question and which spans are best."""
+    from rag.answer.span_features import SPAN_FEATURES
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for q in range(60):
+        X = (rng.random((12, len(SPAN_FEATURES))) > 0.85).astype(float)
+        y = np.zeros(12, bool)
+        y[int(np.argmax(X[:, 0] + X[:, 5] + 0.1 * rng.random(12)))] = True
+        rows.append({"set": "squad" if q % 3 else "cmrc", "fold": q % 5, "X": X, "y": y})
+    return rows
+
+
+def test_the_span_ranker_trains_deterministically_and_learns_the_signal():
+    pytest.importorskip("lightgbm")
+    train_short = pytest.importorskip("scripts.train_short")
+    rows = _rows(0)
+    a, b = train_short.fit(rows), train_short.fit(rows)
+    assert isinstance(a, TreeModel) and json.dumps(a.to_json()) == json.dumps(b.to_json())
+    held_out = _rows(1)
+    right = [bool(r["y"][int(np.argmax(a.predict(r["X"])))]) for r in held_out]
+    assert np.mean(right) > 0.4  # chance is 1 in 12
+
+
+def test_a_short_model_of_an_unknown_kind_is_refused():
+    from rag.answer import short_answer
+
+    d = short_answer.load().to_json()
+    d["spans"]["kind"] = "forest"
+    with pytest.raises(ValueError, match="'linear' or 'trees'"):
+        short_answer.ShortModel.from_json(d)

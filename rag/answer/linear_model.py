@@ -30,10 +30,13 @@ class LinearModel:
     intercept: float
     link: str = "logistic"
 
+    def score(self, X: np.ndarray) -> np.ndarray:
+        return ((X - self.mean) / self.scale) @ self.coef + self.intercept
+
     def predict(self, X: np.ndarray) -> np.ndarray:
         if X.size == 0:
             return np.zeros(len(X))
-        z = ((X - self.mean) / self.scale) @ self.coef + self.intercept
+        z = self.score(X)
         if self.link == "softmax":
             e = np.exp(z - z.max())
             return e / e.sum()

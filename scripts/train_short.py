@@ -152,6 +152,7 @@ def scores(rows: list[dict], preds: list[str]) -> dict:
 
 
 def main() -> None:
+    TR.fix_hash_seed()
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--benchmarks", type=Path, default=ROOT.parent / "shared" / "benchmarks")
     ap.add_argument("--questions", type=Path, default=ROOT / "eval" / "questions.jsonl")

@@ -192,3 +192,5 @@ def test_history_entry_carries_the_short_answer_for_follow_ups():
     turn = {"question": "Where was the fifth meeting held?", "result": {"short_answer": {"text": "Chongqing"}}}
     assert webapp.history_entry(turn) == "Where was the fifth meeting held? Chongqing"
     assert webapp.history_entry({"question": "q", "result": {"short_answer": None}}) == "q"
+    people = {"question": "Who attended?", "result": {"short_answer": {"text": "A, B, C", "kind": "list"}}}
+    assert webapp.history_entry(people) == "Who attended?"

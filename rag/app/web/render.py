@@ -205,9 +205,13 @@ def stats_html(stats: dict[str, Any]) -> str:
 
 def history_entry(turn: dict[str, Any]) -> str:
     """An earlier turn as the engine reads it for a follow-up: the question and its short
-    answer, so that "it" in "When was it built?" can be what the last answer named."""
+    answer, so that "it" in "When was it built?" can be what the last answer named. A list is
+    left out: "it" is one thing, and sixteen names after "Who attended the seventh meeting?"
+    outweigh the meeting that "Where was it held?" asks about."""
     short = (turn.get("result") or {}).get("short_answer")
-    return f'{turn["question"]} {short["text"]}' if short else turn["question"]
+    if not short or short.get("kind") == "list":
+        return turn["question"]
+    return f'{turn["question"]} {short["text"]}'
 
 
 def upload_ok_html(s: dict[str, Any]) -> str:

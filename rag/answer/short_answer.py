@@ -3,8 +3,8 @@
 
 Candidate spans are cut from the sentences the reader chose (rag/answer/span_candidates.py),
 described by features that mean the same on any text (rag/answer/span_features.py) and ranked
-by a model learnt by `scripts/train_short.py` (boosted trees, rag/answer/tree_model.py, or a linear model). "Who attended" is answered by the people
-the sentences name (rag/answer/who_lists.py).
+by a model learnt by `scripts/train_short.py` (boosted trees, rag/answer/tree_model.py). "Who
+attended" is answered by the people the sentences name (rag/answer/who_lists.py).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.answer.linear_model import LinearModel
-from rag.answer.tree_model import TreeModel
 from rag.answer.span_candidates import Span, candidate_spans, cited_sentences
 from rag.answer.span_features import SPAN_FEATURES, feature_matrix, span_features
+from rag.answer.tree_model import TreeModel
 from rag.answer.who_lists import asks_role, list_items
 from rag.types import Answer, Kind, Question, ShortAnswer, ShortItem
 

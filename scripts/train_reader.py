@@ -243,24 +243,30 @@ SENTENCE_TREES = {"objective": "lambdarank", "num_leaves": 31, "learning_rate": 
 SENTENCE_ROUNDS = 300
 
 
-def boost(base: LinearModel, items: list[Item], weights: np.ndarray) -> TreeModel:
-    """Trees that correct `base`'s scores (LightGBM's init_score), for the questions with a positive."""
+def fit_trees(Xs: list[np.ndarray], ys: list[np.ndarray], names: list[str], params: dict, rounds: int,
+              weights: np.ndarray | None = None, base: LinearModel | None = None) -> TreeModel:
+    """A ranker of boosted trees (LightGBM lambdarank) over each question's candidates, one weight
+    per question; with `base`, the trees start from its scores (init_score) and correct them.
+    Deterministic: `deterministic`, one seed, two threads. Questions without a positive are left out."""
     import lightgbm as lgb
 
-    use = [(it, w) for it, w in zip(items, weights) if it.labels.any()]
-    X = np.vstack([it.X for it, _ in use])
-    data = lgb.Dataset(X, np.concatenate([it.labels.astype(int) for it, _ in use]), init_score=base.score(X),
-                       weight=np.repeat([w for _, w in use], [len(it.X) for it, _ in use]),
-                       group=[len(it.X) for it, _ in use])
-    params = {**SENTENCE_TREES, "verbose": -1, "seed": 1, "deterministic": True, "force_row_wise": True,
-              "num_threads": 2}
-    booster = lgb.train(params, data, num_boost_round=SENTENCE_ROUNDS)
-    return TreeModel.from_lightgbm(booster.dump_model(), SENTENCE_FEATURES, base=base)
+    wq = np.ones(len(Xs)) if weights is None else np.asarray(weights, float)
+    keep = [i for i, y in enumerate(ys) if y.any()]
+    X = np.vstack([Xs[i] for i in keep])
+    data = lgb.Dataset(X, np.concatenate([ys[i].astype(int) for i in keep]),
+                       weight=np.repeat(wq[keep], [len(Xs[i]) for i in keep]), group=[len(Xs[i]) for i in keep],
+                       init_score=None if base is None else base.score(X))
+    params = {**params, "verbose": -1, "seed": 1, "deterministic": True, "force_row_wise": True, "num_threads": 2}
+    booster = lgb.train(params, data, num_boost_round=rounds)
+    return TreeModel.from_lightgbm(booster.dump_model(), names, base=base)
 
 
 def fit_sentences(items: list[Item], w: np.ndarray) -> LinearModel | TreeModel:
-    sent = fit_ranker([it.X for it in items], [it.labels for it in items], SENTENCE_FEATURES, weights=w)
-    return boost(sent, items, w) if SENTENCE_MODEL["kind"] == "trees" else sent
+    Xs, ys = [it.X for it in items], [it.labels for it in items]
+    sent = fit_ranker(Xs, ys, SENTENCE_FEATURES, weights=w)
+    if SENTENCE_MODEL["kind"] == "trees":
+        return fit_trees(Xs, ys, SENTENCE_FEATURES, SENTENCE_TREES, SENTENCE_ROUNDS, weights=w, base=sent)
+    return sent
 
 
 def train(items: list[Item]) -> tuple[LinearModel | TreeModel, LinearModel]:

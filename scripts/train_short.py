@@ -123,16 +123,10 @@ def fit(rows: list[dict], kind: str = "trees") -> LinearModel | TreeModel:
     use = [r for r in rows if r["y"] is not None and r["y"].any()]
     n = {s: sum(1 for r in use if r["set"] == s) for s in {r["set"] for r in use}}
     w = np.array([len(use) / (len(n) * n[r["set"]]) for r in use])
+    Xs, ys = [r["X"] for r in use], [r["y"] for r in use]
     if kind == "linear":
-        return TR.fit_ranker([r["X"] for r in use], [r["y"] for r in use], SPAN_FEATURES, weights=w)
-    import lightgbm as lgb
-
-    data = lgb.Dataset(np.vstack([r["X"] for r in use]), np.concatenate([r["y"].astype(int) for r in use]),
-                       weight=np.repeat(w, [len(r["X"]) for r in use]), group=[len(r["X"]) for r in use])
-    params = {**TREE_PARAMS, "verbose": -1, "seed": 1, "deterministic": True, "force_row_wise": True,
-              "num_threads": 2}
-    booster = lgb.train(params, data, num_boost_round=TREE_ROUNDS)
-    return TreeModel.from_lightgbm(booster.dump_model(), SPAN_FEATURES)
+        return TR.fit_ranker(Xs, ys, SPAN_FEATURES, weights=w)
+    return TR.fit_trees(Xs, ys, SPAN_FEATURES, TREE_PARAMS, TREE_ROUNDS, weights=w)
 
 
 def scores(rows: list[dict], preds: list[str]) -> dict:

@@ -21,7 +21,7 @@ from pathlib import Path
 from rag.answer.evidence_features import EVIDENCE_FEATURES, evidence_features
 from rag.answer.linear_model import LinearModel, matrix
 from rag.answer.sentence_features import SENTENCE_FEATURES, Candidate, Lexicon
-from rag.answer.tree_model import TreeModel
+from rag.answer.tree_model import TreeModel, ranker_from_json
 from rag.types import Question
 
 MODEL_PATH = Path(__file__).parent / "models" / "reader.json"
@@ -50,9 +50,7 @@ class ReaderModel:
         if d.get("version") != MODEL_VERSION:
             raise ValueError(f"reader model version {d.get('version')} is not {MODEL_VERSION}; "
                              "run scripts/train_reader.py")
-        sd = d["sentence"]
-        s = TreeModel.from_json(sd) if sd.get("kind") == "trees" else LinearModel.from_json(sd)
-        e = LinearModel.from_json(d["evidence"])
+        s, e = ranker_from_json(d["sentence"]), LinearModel.from_json(d["evidence"])
         if s.features != SENTENCE_FEATURES or e.features != EVIDENCE_FEATURES:
             raise ValueError("the reader model's features differ from the code's; run scripts/train_reader.py")
         return cls(s, e, float(d["min_confidence"]), float(d.get("coverage_floor", 0.0)),

@@ -18,7 +18,7 @@ from pathlib import Path
 from rag.answer.linear_model import LinearModel
 from rag.answer.span_candidates import Span, candidate_spans, cited_sentences
 from rag.answer.span_features import SPAN_FEATURES, feature_matrix, span_features
-from rag.answer.tree_model import TreeModel
+from rag.answer.tree_model import TreeModel, ranker_from_json
 from rag.answer.who_lists import asks_role, list_items
 from rag.types import Answer, Kind, Question, ShortAnswer, ShortItem
 
@@ -95,10 +95,7 @@ class ShortModel:
 
     @classmethod
     def from_json(cls, d: dict) -> "ShortModel":
-        kind = d["spans"].get("kind", "linear")
-        if kind not in ("linear", "trees"):
-            raise ValueError(f"unknown span model kind {kind!r}; expected 'linear' or 'trees'")
-        m = TreeModel.from_json(d["spans"]) if kind == "trees" else LinearModel.from_json(d["spans"])
+        m = ranker_from_json(d["spans"])
         if m.features != SPAN_FEATURES:
             raise ValueError("the short-answer model's features differ from the code's; run scripts/train_short.py")
         return cls(m, float(d.get("min_probability", 0.0)), d.get("meta", {}))

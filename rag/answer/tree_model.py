@@ -114,3 +114,12 @@ class TreeModel:
         return cls(list(features), np.asarray(feature, np.int64), np.asarray(threshold, float),
                    np.asarray(left, np.int64), np.asarray(right, np.int64), np.asarray(value, float),
                    np.asarray(roots, np.int64), depth, link, base)
+
+
+def ranker_from_json(d: dict) -> LinearModel | TreeModel:
+    """A stored ranker of either kind, as the training scripts write them (`kind` "trees", or none
+    for a linear model)."""
+    kind = d.get("kind", "linear")
+    if kind not in ("linear", "trees"):
+        raise ValueError(f"unknown model kind {kind!r}; expected 'linear' or 'trees'")
+    return TreeModel.from_json(d) if kind == "trees" else LinearModel.from_json(d)

@@ -59,6 +59,7 @@ def read_out_of_fold(engines, items, k: int, shipped: ReaderModel) -> list[dict]
     """Each item's answer by a reader trained without its article, at the shipped thresholds."""
     folds = TR.folds_of(items, k)
     out: list[dict] = [None] * len(items)  # type: ignore[list-item]
+    TR.SENTENCE_MODEL["kind"] = shipped.meta.get("sentence_model", "linear")  # the shipped reader's kind
     for f in range(k):
         sent, evid = TR.train([it for it, g in zip(items, folds) if g != f])
         model = ReaderModel(sent, evid, shipped.min_confidence, shipped.coverage_floor,
@@ -87,10 +88,10 @@ def groups_of(items, answers) -> list[dict]:
                 if found:
                     row["list"] = ShortAnswer(found, 1.0, "list").text
             pairs = short_answer.spans_of(q, a, question_weights(q, it.ev.lexicon))
-            row["spans"] = [c.text for c, _ in pairs]
+            row["spans"] = [short_answer.as_short(c, sent).text for c, sent in pairs]  # as `rag ask` prints it
             row["X"] = feature_matrix([c for c, _ in pairs])
             if golds and pairs:
-                f1 = np.array([S.token_f1(c.text, golds, cjk) for c, _ in pairs])
+                f1 = np.array([S.token_f1(t, golds, cjk) for t in row["spans"]])
                 best = f1.max()
                 row["y"] = (f1 >= best - 1e-9) & (best >= MIN_POSITIVE_F1)
         rows.append(row)

@@ -11,13 +11,19 @@ from typing import Sequence
 
 from rag.answer.questions import SYNONYMS
 from rag.answer.sentence_features import KINDS, MISSING_IDF, Candidate, Lexicon, question_weights, tokens_of
-from rag.types import Question
+from rag.types import Kind, Question
 
 EVIDENCE_FEATURES = [
     "p1", "p2", "p_gap", "logit1", "sim1", "sim_max", "cov1", "cov_max", "cov_passage1", "missing_idf",
     "missing_share", "miss_sent_idf", "miss_sent_share", "miss_window_idf", "unknown_any", "unknown_share",
     "topic1", "legacy1", "legacy_max", "typed1", "dense1", "n_terms_log", "n_candidates_log", "same_lang1",
-] + [f"kind_{k.value}" for k in KINDS]
+] + [f"kind_{k.value}" for k in KINDS] + [
+    # A date or figure answers only when its sentence is about what the question asks the
+    # date or figure of: for when / how-many questions, what the sentence and the index lack
+    # weigh on their own ("What is the population of X?" against a sentence about X's tours).
+    "value_q_topic1", "value_q_miss_sent_share", "value_q_unknown_share", "value_q_missing_share"]
+# The kinds asked for a date or a figure (rag.answer.extractive.TYPED).
+VALUE_KINDS = (Kind.WHEN, Kind.QUANTITY)
 
 
 def unknown_terms(q: Question, lexicon: Lexicon) -> tuple[float, float]:
@@ -82,5 +88,10 @@ def evidence_features(q: Question, cands: Sequence[Candidate], lexicon: Lexicon)
     }
     for k in KINDS:
         f[f"kind_{k.value}"] = 1.0 if q.kind == k else 0.0
+    value = 1.0 if q.kind in VALUE_KINDS else 0.0
+    f["value_q_topic1"] = value * f["topic1"]
+    f["value_q_miss_sent_share"] = value * sent_share
+    f["value_q_unknown_share"] = value * unknown[1]
+    f["value_q_missing_share"] = value * miss_share
     return f
 

@@ -109,6 +109,20 @@ def score_sentences_semantic(q: Question, hits: list[Hit], similarity: Similarit
     return sorted(items, key=lambda c: (-c.p, c.rank, c.span[0]))
 
 
+def _least_event_confidence(q: Question, candidates: list[Candidate], lexicon: Lexicon, model: ReaderModel,
+                            groups: list[set[str]]) -> float:
+    """A question about several events ("Where were the fifth and the seventh meetings held?")
+    is answered when the evidence of each event answers it: the least of the confidences of
+    each event's sentences, read on their own. Over all the sentences at once, the reader sees
+    two events competing for one answer and its confidence says little."""
+    kept = [c.p for c in candidates]
+    try:
+        return min(model.score(q, [c for c in candidates if c.hit.article_id in g], lexicon) for g in groups)
+    finally:
+        for c, p in zip(candidates, kept):
+            c.p = p
+
+
 def answer(q: Question, hits: list[Hit], lexicon: Lexicon, model: ReaderModel, qvec,
            min_confidence: float, article_groups: list[set[str]] | None = None,
            list_items: ListItems | None = None, similarity: Similarity | None = None,
@@ -124,6 +138,8 @@ def answer(q: Question, hits: list[Hit], lexicon: Lexicon, model: ReaderModel, q
     else:
         candidates = sentence_candidates(q, hits, lexicon, qvec, vectors)
         confidence = model.score(q, candidates, lexicon)
+        if article_groups and len(article_groups) > 1:
+            confidence = _least_event_confidence(q, candidates, lexicon, model, article_groups)
         candidates.sort(key=lambda c: (-c.p, c.rank, c.span[0]))
     # A "how many / when" question is answered by a figure / a date, not by a sentence on the topic.
     topic = about(q.text)
@@ -135,13 +151,17 @@ def answer(q: Question, hits: list[Hit], lexicon: Lexicon, model: ReaderModel, q
                               for h in hits):
             return abstain(q, hits, what=quote(topic, q), confidence=0.0,
                            reason=f"not in the evidence: {topic}")
-    if q.intersect and q.kind == Kind.WHO and article_groups and len(article_groups) > 1:
+    if q.intersect and q.kind == Kind.WHO and article_groups and len(article_groups) > 1 and \
+            confidence >= min_confidence:
         # What the events share is found by comparing their evidence, not read off one sentence.
         both = intersection(q, candidates, article_groups)
         if both is not None:
             both.confidence = confidence
             return both
-    best_topic = max((c.features.get("cov_ctx", 1.0) for c in candidates[:1]), default=0.0)
+    # Coverage of the question's words means nothing across languages (a Chinese question, an
+    # English article): the floors hold for a sentence in the question's language.
+    best_topic = max((c.features.get("cov_ctx", 1.0) if c.hit.lang == q.lang else 1.0 for c in candidates[:1]),
+                     default=0.0)
     floor = model.coverage_floor_typed if q.kind in TYPED else model.coverage_floor
     if best_topic < floor:
         # Like an anchor no article holds: no sentence is about what the question asks.

@@ -19,7 +19,7 @@ from rag.answer.linear_model import LinearModel
 from rag.answer.span_candidates import Span, candidate_spans, cited_sentences
 from rag.answer.span_features import SPAN_FEATURES, feature_matrix, span_features
 from rag.answer.tree_model import TreeModel, ranker_from_json
-from rag.answer.who_lists import asks_role, list_items
+from rag.answer.who_lists import asks_role, list_items, people_span
 from rag.types import Answer, Kind, Question, ShortAnswer, ShortItem
 
 MAX_SENTENCES = 2  # of an answer, searched for its short answer
@@ -53,6 +53,9 @@ def spans_of(q: Question, answer: Answer, weights: dict[str, float]) -> list[tup
         if k not in best:
             continue
         cands = candidate_spans(sentence, lang)
+        people = people_span(sentence, lang)
+        if people is not None and not any(c.items == people.items for c in cands):
+            cands.append(people)
         span_features(q, sentence, cands, weights, s.get("p", 0.0), k == best[0], lang)
         out.extend((c, s) for c in cands)
     return out
@@ -76,8 +79,18 @@ def short_answer(q: Question, answer: Answer, model: LinearModel | TreeModel, we
     if best.p < min_probability:
         return None
     sent = next(s for c, s in pairs if c is best)
-    return ShortAnswer([ShortItem(best.text, sent["citation"], sent["start"] + best.start,
-                                  sent["start"] + best.end)], best.p)
+    return as_short(best, sent)
+
+
+def as_short(span: Span, sentence: dict) -> ShortAnswer:
+    """The short answer a span of `sentence` (an answer sentence record) gives: the span, or
+    the items of an enumeration, each with its offsets in the cited passage."""
+    at = sentence["start"]
+    if len(span.items) > 1:
+        items = [ShortItem(span.text[a - span.start:b - span.start], sentence["citation"], at + a, at + b)
+                 for a, b in span.items]
+        return ShortAnswer(items, span.p, "list")
+    return ShortAnswer([ShortItem(span.text, sentence["citation"], at + span.start, at + span.end)], span.p)
 
 
 MODEL_PATH = Path(__file__).parent / "models" / "short.json"

@@ -26,8 +26,9 @@ class Span:
     start: int  # offsets in the sentence
     end: int
     text: str
-    types: frozenset[str]  # of "date", "number", "name", "phrase"
+    types: frozenset[str]  # of "date", "number", "name", "phrase", and "list" for an enumeration
     tokens: tuple[int, int] = (0, 0)  # [first, last+1] word index in the sentence
+    items: tuple[tuple[int, int], ...] = ()  # an enumeration's items, as offsets in the sentence
     features: dict[str, float] = field(default_factory=dict)
     p: float = 0.0
 
@@ -90,7 +91,102 @@ def candidate_spans(sentence: str, lang: str) -> list[Span]:
             if (a, b) not in spans and b - a <= MAX_CLAUSE_CHARS:
                 text = sentence[a:b]
                 spans[(a, b)] = Span(a, b, text, _types(text, ws[i:j + 1], lang), (i, j + 1))
+    for e in enumerations(sentence, ws, lang):
+        spans[(e.start, e.end)] = e  # the same words as one run, now with their items
     return sorted(spans.values(), key=lambda s: (s.start, s.end))
+
+
+# What separates the items of an enumeration: "A, B and C", "甲、乙和丙". Language-specific
+# words, kept here in one place per language.
+LIST_SEPARATORS = {"en": {",", ";", "and", "or", "as well as"}, "zh": {"、", "；", "和", "及", "与", "以及", "或"}}
+MAX_ITEMS = 12
+_ZH_ITEM_TAGS = ("n", "vn", "an", "j", "eng", "m", "q", "f", "s", "t")
+MAX_LIST_CHARS = 240
+
+
+def _item_kind(text: str, ws: Sequence[Word], lang: str) -> str:
+    t = _types(text, ws, lang)
+    for k in ("date", "number"):
+        if k in t:
+            return k
+    # Chinese names and noun phrases are not told apart by capitals: both are items.
+    return "name" if "name" in t and lang != "zh" else "nominal"
+
+
+def _trimmed(ws: Sequence[Word], a: int, b: int) -> tuple[int, int]:
+    while a < b and (ws[a].stop or ws[a].punct):
+        a += 1
+    while b > a and (ws[b - 1].stop or ws[b - 1].punct):
+        b -= 1
+    return a, b
+
+
+def enumerations(sentence: str, ws: Sequence[Word], lang: str) -> list[Span]:
+    """Coordinated items of one kind ("Hu Henghua and Huang Qiang", "成渝中线高铁、渝西高铁"),
+    each enumeration one candidate whose items are kept: a question that asks for several
+    things is answered by all of them. The first item may be the tail of its segment and the
+    last the head of its own ("visited by Chen Min'er, Wang Xiaohui and Hu Henghua on ..."),
+    cut where the item's kind (name, figure, date) ends."""
+    seps = LIST_SEPARATORS.get(lang, LIST_SEPARATORS["en"])
+    runs: list[list[tuple[int, int]]] = [[]]
+    start = None
+    for k, w in enumerate(ws + [None]):  # type: ignore[operator]
+        if w is None or w.text.lower() in seps or w.punct:
+            if start is not None:
+                runs[-1].append(_trimmed(ws, start, k))
+                start = None
+            if w is None or w.text.lower() not in seps:
+                runs.append([])  # other punctuation ends the enumeration
+        elif start is None:
+            start = k
+    limit = MAX_TOKENS.get(lang, 8)
+    out: list[Span] = []
+
+    def kind(a: int, b: int) -> str:
+        return _item_kind(sentence[ws[a].start:ws[b - 1].end], ws[a:b], lang)
+
+    def item_like(a: int, b: int) -> bool:
+        if lang == "zh":  # a run of nouns, names and figures (jieba's tags), no verb or particle
+            return all(w.tag.startswith(_ZH_ITEM_TAGS) for w in ws[a:b]) and ws[b - 1].tag != "vn"
+        return kind(a, b) != "nominal"  # English: a name, a figure or a date
+
+    def cuts(a: int, b: int, tail: bool) -> list[tuple[int, int]]:
+        """The whole segment (in English), and its longest tail (or head) that is one item, of
+        each kind ("Huang Qiang on June 29": "Huang Qiang", a name, and the whole, a date)."""
+        got = [(a, b)] if b - a <= limit and (lang != "zh" or item_like(a, b)) else []
+        seen = set()
+        for x in (range(a, b) if tail else range(b, a, -1)):
+            c = (x, b) if tail else (a, x)
+            if c[1] - c[0] > limit or ws[c[0]].stop or ws[c[1] - 1].stop or not item_like(*c):
+                continue
+            k = kind(*c)
+            if k not in seen:
+                seen.add(k)
+                if c not in got:
+                    got.append(c)
+        return got
+
+    for run in runs:
+        segs = [s for s in run]
+        for i in range(len(segs)):
+            for j in range(i + 1, min(len(segs), i + MAX_ITEMS)):
+                middle = segs[i + 1:j]
+                if any(b <= a or b - a > limit for a, b in middle) or segs[i][1] <= segs[i][0] \
+                        or segs[j][1] <= segs[j][0]:
+                    break
+                for first in cuts(*segs[i], tail=True):
+                    for last in cuts(*segs[j], tail=False):
+                        items = [first, *middle, last]
+                        if lang != "zh" and len({kind(a, b) for a, b in items}) != 1:
+                            continue  # "In 2022, Chen Min'er ...": a date and a name are not a list
+                        a, b = ws[first[0]].start, ws[last[1] - 1].end
+                        if b - a > MAX_LIST_CHARS:
+                            continue
+                        text = sentence[a:b]
+                        out.append(Span(a, b, text, _types(text, ws[first[0]:last[1]], lang) | {"list"},
+                                        (first[0], last[1]),
+                                        tuple((ws[x].start, ws[y - 1].end) for x, y in items)))
+    return out
 
 
 def _inside_value(sentence: str, ws: Sequence[Word], j: int) -> bool:

@@ -14,6 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
+import rag.lang as language
 from rag.answer.questions import canonical
 from rag.answer.span_candidates import Span
 from rag.answer.span_words import CLASSES, word_class, words
@@ -40,7 +41,9 @@ def wh_word(text: str) -> str:
 
 
 _TYPE_KINDS = [Kind.WHO, Kind.WHERE, Kind.WHEN, Kind.QUANTITY, Kind.LIST, Kind.OTHER]
-_TYPES = ["date", "number", "name", "phrase"]
+_TYPES = ["date", "number", "name", "phrase", "list"]
+# "Which two officials ...", "哪些": the question asks for more than one thing.
+_SEVERAL = language.any_language("several")
 SPAN_FEATURES = (
     [f"t_{t}" for t in _TYPES]
     + [f"{k.value}_{t}" for k in _TYPE_KINDS for t in _TYPES]
@@ -51,6 +54,7 @@ SPAN_FEATURES = (
     + [f"prev_{c}" for c in CLASSES + ["punct", "none"]] + [f"next_{c}" for c in CLASSES + ["punct", "none"]]
     + [f"wh_{w}_{x}" for w in WH for x in [f"first_{c}" for c in CLASSES] + [f"last_{c}" for c in CLASSES] + _TYPES]
     + ["left_cov2", "right_cov2", "left_cov8", "right_cov8"]
+    + ["log_items", "several", "several_list"]
 )
 # Every feature again for Chinese: the two languages weigh them differently (a span's words,
 # classes and lengths are not alike), and one model with these crosses learns both.
@@ -78,6 +82,7 @@ def span_features(q: Question, sentence: str, spans: list[Span], weights: dict[s
     n = max(1, len(ws))
     classes = [word_class(w, k == 0, lang) for k, w in enumerate(ws)]
     wh = wh_word(q.text)
+    several = 1.0 if _SEVERAL.search(q.text) else 0.0
 
     def cov(toks: set[str]) -> float:
         return sum(weights.get(t, 0.0) for t in toks) / total if weights else float(bool(toks & qtoks))
@@ -121,6 +126,9 @@ def span_features(q: Question, sentence: str, spans: list[Span], weights: dict[s
             lw = set().union(*wtok[max(0, i - size):i]) if i else set()
             rw = set().union(*wtok[j:j + size]) if j < len(ws) else set()
             f[f"left_cov{size}"], f[f"right_cov{size}"] = cov(lw & qtoks), cov(rw & qtoks)
+        f["log_items"] = math.log(max(1, len(s.items))) / 2
+        f["several"] = several
+        f["several_list"] = several * (1.0 if s.items else 0.0)
         f[f"prev_{classes[i - 1] if i else 'none'}"] = 1.0
         f[f"next_{classes[j] if j < len(ws) else 'none'}"] = 1.0
 

@@ -7,7 +7,7 @@ import re
 
 from rag.answer.expected_types import NOT_NAME
 from rag.answer.questions import PARTICIPATION, ZH_PARTICIPATION, canonical
-from rag.answer.span_candidates import cited_sentences
+from rag.answer.span_candidates import Span, cited_sentences
 from rag.answer.span_words import words, zh_words
 from rag.answer.vocabulary import news
 from rag.lang.tokenization import tokenize
@@ -57,6 +57,20 @@ def _zh_people(sentence: str) -> list[tuple[int, int]]:
             continue
         out.append((start, w.end))
     return out
+
+
+def people_span(sentence: str, lang: str) -> Span | None:
+    """The people a sentence names, as one candidate short answer whose items are the names
+    ("Hu Henghua, Deputy Secretary ..., and Huang Qiang, Governor ..., made a report": Hu Henghua,
+    Huang Qiang), for a question that asks which officials did something. None under two."""
+    people = _zh_people(sentence) if lang == "zh" else _en_people(sentence)
+    if len(people) < 2:
+        return None
+    ws = words(sentence, lang)
+    a, b = people[0][0], people[-1][1]
+    i = next(k for k, w in enumerate(ws) if w.end > a)
+    j = max(k for k, w in enumerate(ws) if w.start < b) + 1
+    return Span(a, b, sentence[a:b], frozenset({"name", "list"}), (i, j), tuple(people))
 
 
 def _cues(sentence: str, lang: str, only: set[str] | None) -> list[int]:

@@ -130,6 +130,8 @@ PACK = LanguagePack(
                 r"point(ed)? out|urge[sd]?|hope[sd]?|want(ed)?|cite[sd]?|mention(ed)?|speech)\b",
     follow_up=r"\b(it|its|that|this|there|they|them|those|the meeting|the session|he|she|his|her)\b",
     intersection=r"\b(both|each of|in common|every one of)\b",
+    several=r"\b(which|what) (two|three|four|five|six|seven|eight|nine|ten|several|(?!(?:does|was|has|is|this|thus|plus|status|process|business|news)\b)\w{2,}[^s\W]s)\b"
+            r"|\b(two|three|four|five|six) \w+s\b|\bboth\b|\blist\b|\bname the\b|\bwhat (are|were) the\b",
     abstains=r"\b(do(es)?n[o']t|do(es)? not|cannot|can ?not|can't)\b[^.]{0,40}\b(answer|say|mention|contain|provide|"
              r"specify|state|include|tell|know|find)\b|\bno (information|answer|mention|details?)\b"
              r"|\bnot (mentioned|stated|specified|provided)\b",

@@ -35,6 +35,7 @@ class LanguagePack:
     attribution: str  # "what did X say": X is the speaker
     follow_up: str  # words that refer back to the previous question
     intersection: str  # "who attended both meetings"
+    several: str  # a question that asks for more than one thing: "which two officials", "哪些"
     about: str  # what an attribution question is about (group 1): "what did X say about Y"
     # -- generated answers (rag.generate)
     abstains: str  # a sentence that says the passages do not answer

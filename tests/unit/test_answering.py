@@ -97,6 +97,22 @@ def test_a_figure_that_is_given_is_answered():
     assert not b.answered  # 292 km and 2024 are not percentages
 
 
+def test_a_chinese_when_question_is_answered_from_an_english_date():
+    # The coverage floors compare words; a Chinese question shares none with an English
+    # sentence, so they do not hold across languages (the date is still required).
+    a = run("第七次会议座谈会是哪一天举行的？", hits=SEVENTH[:2])
+    assert a.answered and "June 26" in a.text
+
+
+def test_a_question_about_two_events_needs_evidence_of_each():
+    question = "Who presided over both the fifth session and the seventh meeting?"
+    both = run(question, article_groups=[{"art1"}, {"art2"}])
+    assert both.answered and both.confidence >= reader_model.load().min_confidence
+    # No sentence of the second event: the least of the two events' confidences is 0.
+    one = run(question, article_groups=[{"art1"}, {"art9"}])
+    assert not one.answered and one.confidence == 0.0
+
+
 def test_unrelated_question_abstains():
     a = run("What is the recipe for apple pie?")
     assert not a.answered

@@ -41,6 +41,57 @@ def test_chinese_spans_from_the_tagger():
     assert "四川省党政代表团" in got
 
 
+def lists(sentence, lang="en"):
+    return {s.text: [sentence[a:b] for a, b in s.items] for s in candidate_spans(sentence, lang) if s.items}
+
+
+@pytest.mark.parametrize("sentence, lang, whole, items", [
+    ("Hu Henghua and Huang Qiang made reports on the economy.", "en", "Hu Henghua and Huang Qiang",
+     ["Hu Henghua", "Huang Qiang"]),
+    ("It was attended by Chen Min'er, Wang Xiaohui, Hu Henghua and Huang Qiang on June 29.", "en",
+     "Chen Min'er, Wang Xiaohui, Hu Henghua and Huang Qiang", ["Chen Min'er", "Wang Xiaohui", "Hu Henghua", "Huang Qiang"]),
+    ("Denmark, Iceland and Norway were settled.", "en", "Denmark, Iceland and Norway", ["Denmark", "Iceland", "Norway"]),
+    ("黄强、胡衡华围绕成渝中部地区高质量发展作交流发言。", "zh", "黄强、胡衡华", ["黄强", "胡衡华"]),
+    ("王晓晖提出要推动成渝中线高铁、渝西高铁等项目提速建设。", "zh", "成渝中线高铁、渝西高铁", ["成渝中线高铁", "渝西高铁"]),
+])
+def test_an_enumeration_is_one_candidate_with_its_items(sentence, lang, whole, items):
+    got = lists(sentence, lang)
+    assert got[whole] == items
+    span = next(s for s in candidate_spans(sentence, lang) if s.text == whole)
+    assert "list" in span.types and sentence[span.start:span.end] == whole
+
+
+@pytest.mark.parametrize("sentence, lang", [
+    ("In 2022, Chen Min'er met the delegation.", "en"),  # a date and a name are not a list
+    ("1994年，他在北京工作。", "zh"),  # a Chinese comma ends a clause, not an item
+    ("Wang Xiaohui attended. Hu Henghua spoke.", "en"),
+])
+def test_no_enumeration_across_kinds_or_clauses(sentence, lang):
+    assert lists(sentence, lang) == {}
+
+
+def test_an_enumeration_gives_a_list_short_answer_with_each_items_offsets():
+    passage = "Intro. Hu Henghua and Huang Qiang made reports."
+    sentence = "Hu Henghua and Huang Qiang made reports."
+    span = next(s for s in candidate_spans(sentence, "en") if s.items)
+    got = short_answer.as_short(span, {"citation": 3, "start": passage.index(sentence)})
+    assert got.kind == "list" and got.text == "Hu Henghua, Huang Qiang"
+    assert [passage[i.start:i.end] for i in got.items] == ["Hu Henghua", "Huang Qiang"]
+    assert {i.citation for i in got.items} == {3}
+
+
+def test_the_people_a_sentence_names_are_one_candidate_past_their_titles():
+    from rag.answer.who_lists import people_span
+
+    en = ("Hu Henghua, Mayor of Chongqing Municipal People's Government, and Huang Qiang, Governor of "
+          "the People's Government of Sichuan Province, made a report respectively.")
+    span = people_span(en, "en")
+    assert [en[a:b] for a, b in span.items] == ["Hu Henghua", "Huang Qiang"] and "list" in span.types
+    zh = "四川省委副书记、省长黄强,重庆市委副书记、市长胡衡华围绕推动高质量发展作交流发言。"
+    assert [zh[a:b] for a, b in people_span(zh, "zh").items] == ["黄强", "胡衡华"]
+    assert people_span("Yuan Jiajun presided over the meeting.", "en") is None  # one person is no list
+
+
 @pytest.mark.parametrize("question, explains", [
     ("Why did the delegation visit Chongqing?", True),
     ("How did Wang Xiaohui describe the vision?", True),

@@ -87,8 +87,12 @@ def groups_of(items, answers) -> list[dict]:
                 found = list_items(q, a)
                 if found:
                     row["list"] = ShortAnswer(found, 1.0, "list").text
-            pairs = short_answer.spans_of(q, a, question_weights(q, it.ev.lexicon))
+            weights = question_weights(q, it.ev.lexicon)
+            pairs = short_answer.spans_of(q, a, weights)
             row["spans"] = [short_answer.as_short(c, sent).text for c, sent in pairs]  # as `rag ask` prints it
+            if it.ev.groups and len(it.ev.groups) > 1:  # one answer per event, as the engine gives
+                row["events"] = [[(c, sent) for c, sent in short_answer.spans_of(q, a, weights, g)]
+                                 for g in it.ev.groups]
             row["X"] = feature_matrix([c for c, _ in pairs])
             if golds and pairs:
                 f1 = np.array([S.token_f1(t, golds, cjk) for t in row["spans"]])
@@ -107,6 +111,17 @@ def prediction(row: dict, model, min_p: float) -> tuple[str, float]:
         return row["list"], 1.0
     if row["X"] is None or not len(row["spans"]):
         return row["answer_text"], 0.0
+    if row.get("events") and all(row["events"]):
+        items, least = [], 1.0
+        for pairs in row["events"]:
+            p = model.predict(feature_matrix([c for c, _ in pairs]))
+            k = int(np.argmax(p))
+            least = min(least, float(p[k]))
+            c, sent = pairs[k]
+            c.p = float(p[k])
+            items += [i for i in short_answer.as_short(c, sent).items if i.text not in {x.text for x in items}]
+        if least >= min_p:
+            return ShortAnswer(items, least).text, least
     p = model.predict(row["X"])
     i = int(np.argmax(p))
     if p[i] < min_p:

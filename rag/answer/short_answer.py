@@ -43,12 +43,18 @@ def rank(model: LinearModel | TreeModel, spans: list[Span]) -> list[Span]:
     return sorted(spans, key=lambda s: (-s.p, s.start))
 
 
-def spans_of(q: Question, answer: Answer, weights: dict[str, float]) -> list[tuple[Span, dict]]:
-    """Every candidate span of the answer's sentences, with its features, and its sentence."""
+def spans_of(q: Question, answer: Answer, weights: dict[str, float],
+             articles: set[str] | None = None) -> list[tuple[Span, dict]]:
+    """Every candidate span of the answer's sentences (those cited from `articles`, when
+    given), with its features, and its sentence."""
     out = []
+    of_article = {c.n: c.article_id for c in answer.citations}
+    pool = [k for k, s in enumerate(answer.sentences) if articles is None or of_article.get(s["citation"]) in articles]
     # The best sentences only: a short answer comes from what the reader ranks first, and a
     # gathered list's every sentence would multiply the spans (and the time) to no use.
-    best = sorted(range(len(answer.sentences)), key=lambda k: -answer.sentences[k].get("p", 0.0))[:MAX_SENTENCES]
+    best = sorted(pool, key=lambda k: -answer.sentences[k].get("p", 0.0))[:MAX_SENTENCES]
+    if not best:
+        return out
     for k, s, sentence, lang in cited_sentences(answer):
         if k not in best:
             continue
@@ -62,20 +68,36 @@ def spans_of(q: Question, answer: Answer, weights: dict[str, float]) -> list[tup
 
 
 def short_answer(q: Question, answer: Answer, model: LinearModel | TreeModel, weights: dict[str, float],
-                 min_probability: float = 0.0) -> ShortAnswer | None:
+                 min_probability: float = 0.0, events: list[set[str]] | None = None) -> ShortAnswer | None:
     """The short answer of an extractive `answer` (rag.types.Answer), or None: when it
-    abstained, when the question asks for an explanation, or when no span is probable enough."""
+    abstained, when the question asks for an explanation, or when no span is probable enough.
+    A question about several `events` (the articles of each) gets one answer per event, in the
+    question's order ("June 29, June 26"), the same answer once ("Mayor of Chongqing")."""
     if not answer.answered or not answer.sentences or explanatory(q):
         return None
     if q.participation and not asks_role(q):
         found = list_items(q, answer)
         if found:
             return ShortAnswer(found, 1.0, "list" if len(found) > 1 else "span")
-    pairs = spans_of(q, answer, weights)
+    if not events or len(events) < 2:
+        return _best(q, answer, model, weights, min_probability)
+    items: list[ShortItem] = []
+    confidence = 1.0
+    for articles in events:
+        got = _best(q, answer, model, weights, min_probability, articles)
+        if got is None:
+            return _best(q, answer, model, weights, min_probability)  # an event without an answer of its own
+        confidence = min(confidence, got.confidence)
+        items += [i for i in got.items if i.text not in {x.text for x in items}]
+    return ShortAnswer(items, confidence, "list" if len(items) > 1 else "span")
+
+
+def _best(q: Question, answer: Answer, model: LinearModel | TreeModel, weights: dict[str, float],
+          min_probability: float, articles: set[str] | None = None) -> ShortAnswer | None:
+    pairs = spans_of(q, answer, weights, articles)
     if not pairs:
         return None
-    ranked = rank(model, [c for c, _ in pairs])
-    best = ranked[0]
+    best = rank(model, [c for c, _ in pairs])[0]
     if best.p < min_probability:
         return None
     sent = next(s for c, s in pairs if c is best)

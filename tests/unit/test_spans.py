@@ -145,3 +145,21 @@ def test_the_shipped_model_picks_the_date_of_a_when_question():
 def test_no_short_answer_when_abstained():
     ans = Answer(text="The articles do not say.", answered=False)
     assert short_answer.short_answer(analyse("When?"), ans, short_answer.load().spans, {}) is None
+
+
+def test_a_question_about_two_events_gets_one_short_answer_per_event():
+    fifth = "On June 29, the Fifth Session of the Joint Meeting was held in Chongqing."
+    seventh = "On June 26, the seventh meeting was held in Bishan District."
+    cites = [Citation(1, "p1", "art5", "t", None, "en", "s.txt", fifth, 1.0),
+             Citation(2, "p2", "art7", "t", None, "en", "s.txt", seventh, 1.0)]
+    ans = Answer(text=f"{fifth} [1] {seventh} [2]", answered=True, citations=cites,
+                 sentences=[{"text": fifth, "citation": 1, "passage_id": "p1", "start": 0, "end": len(fifth), "p": 0.9},
+                            {"text": seventh, "citation": 2, "passage_id": "p2", "start": 0, "end": len(seventh),
+                             "p": 0.8}])
+    q = analyse("On which dates were the fifth and the seventh meetings held?")
+    weights = {"fifth": 3.0, "seventh": 3.0, "meeting": 1.0, "held": 1.0}
+    spans = short_answer.load().spans
+    got = short_answer.short_answer(q, ans, spans, weights, events=[{"art5"}, {"art7"}])
+    assert got.kind == "list" and [(i.text, i.citation) for i in got.items] == [("June 29", 1), ("June 26", 2)]
+    # Without the events, one answer: the best sentence's date.
+    assert short_answer.short_answer(q, ans, spans, weights).text == "June 29"

@@ -91,8 +91,7 @@ def groups_of(items, answers) -> list[dict]:
             pairs = short_answer.spans_of(q, a, weights)
             row["spans"] = [short_answer.as_short(c, sent).text for c, sent in pairs]  # as `rag ask` prints it
             if it.ev.groups and len(it.ev.groups) > 1:  # one answer per event, as the engine gives
-                row["events"] = [[(c, sent) for c, sent in short_answer.spans_of(q, a, weights, g)]
-                                 for g in it.ev.groups]
+                row["events"] = [short_answer.spans_of(q, a, weights, g) for g in it.ev.groups]
             row["X"] = feature_matrix([c for c, _ in pairs])
             if golds and pairs:
                 f1 = np.array([S.token_f1(t, golds, cjk) for t in row["spans"]])
@@ -111,17 +110,10 @@ def prediction(row: dict, model, min_p: float) -> tuple[str, float]:
         return row["list"], 1.0
     if row["X"] is None or not len(row["spans"]):
         return row["answer_text"], 0.0
-    if row.get("events") and all(row["events"]):
-        items, least = [], 1.0
-        for pairs in row["events"]:
-            p = model.predict(feature_matrix([c for c, _ in pairs]))
-            k = int(np.argmax(p))
-            least = min(least, float(p[k]))
-            c, sent = pairs[k]
-            c.p = float(p[k])
-            items += [i for i in short_answer.as_short(c, sent).items if i.text not in {x.text for x in items}]
-        if least >= min_p:
-            return ShortAnswer(items, least).text, least
+    if row.get("events"):
+        each = short_answer.per_event([short_answer.pick(pairs, model, min_p) for pairs in row["events"]])
+        if each is not None:
+            return each.text, each.confidence
     p = model.predict(row["X"])
     i = int(np.argmax(p))
     if p[i] < min_p:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
+from rag.answer.expected_types import TYPED
 from rag.answer.questions import SYNONYMS
 from rag.answer.sentence_features import KINDS, MISSING_IDF, Candidate, Lexicon, question_weights, tokens_of
-from rag.types import Kind, Question
+from rag.types import Question
 
 EVIDENCE_FEATURES = [
     "p1", "p2", "p_gap", "logit1", "sim1", "sim_max", "cov1", "cov_max", "cov_passage1", "missing_idf",
@@ -22,8 +23,6 @@ EVIDENCE_FEATURES = [
     # date or figure of: for when / how-many questions, what the sentence and the index lack
     # weigh on their own ("What is the population of X?" against a sentence about X's tours).
     "value_q_topic1", "value_q_miss_sent_share", "value_q_unknown_share", "value_q_missing_share"]
-# The kinds asked for a date or a figure (rag.answer.extractive.TYPED).
-VALUE_KINDS = (Kind.WHEN, Kind.QUANTITY)
 
 
 def unknown_terms(q: Question, lexicon: Lexicon) -> tuple[float, float]:
@@ -88,7 +87,7 @@ def evidence_features(q: Question, cands: Sequence[Candidate], lexicon: Lexicon)
     }
     for k in KINDS:
         f[f"kind_{k.value}"] = 1.0 if q.kind == k else 0.0
-    value = 1.0 if q.kind in VALUE_KINDS else 0.0
+    value = 1.0 if q.kind in TYPED else 0.0
     f["value_q_topic1"] = value * f["topic1"]
     f["value_q_miss_sent_share"] = value * sent_share
     f["value_q_unknown_share"] = value * unknown[1]

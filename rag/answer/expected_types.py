@@ -9,6 +9,10 @@ from rag.answer.vocabulary import news
 from rag.lang.en import MONTHS
 from rag.types import Kind
 
+# Questions answered by a value of their kind, a date or a figure: one in a sentence about
+# something else is no answer (the reader's own coverage floor and evidence features for them).
+TYPED = (Kind.WHEN, Kind.QUANTITY)
+
 _MONTHS = "|".join(m.title() for m in MONTHS)
 DATES = re.compile(rf"\b({_MONTHS})\b(\s+\d{{1,2}})?|\b(1[5-9]|20)\d\d\b|\b\d{{1,2}}(st|nd|rd|th)\s+centur|"
                    r"\d+\s*[年月日号]|[一二三四五六七八九十〇零]+\s*[年月日]|世纪|\b\d{1,2}:\d\d\b")

@@ -15,7 +15,7 @@ from typing import Callable
 
 from rag.answer.abstention import abstain, missing_phrase, quote
 from rag.answer.citations import CitationList
-from rag.answer.expected_types import DATES, FIGURE
+from rag.answer.expected_types import DATES, FIGURE, TYPED
 from rag.answer.questions import about
 from rag.answer.reader_model import ReaderModel
 from rag.answer.selection import ListItems, expand_lists, gathers, intersection, item_cue, select
@@ -24,10 +24,6 @@ from rag.answer.sentence_features import candidates as sentence_candidates
 from rag.answer.vocabulary import replies
 from rag.lang.tokenization import tokenize
 from rag.types import Answer, Hit, Kind, Question
-
-# Questions answered by a value of their kind: a date or a figure in a sentence about something
-# else is no answer, so their coverage floor is learnt on its own.
-TYPED = (Kind.WHEN, Kind.QUANTITY)
 
 
 # When a question names a unit, the figure must be in that unit.
@@ -114,13 +110,9 @@ def _least_event_confidence(q: Question, candidates: list[Candidate], lexicon: L
     """A question about several events ("Where were the fifth and the seventh meetings held?")
     is answered when the evidence of each event answers it: the least of the confidences of
     each event's sentences, read on their own. Over all the sentences at once, the reader sees
-    two events competing for one answer and its confidence says little."""
-    kept = [c.p for c in candidates]
-    try:
-        return min(model.score(q, [c for c in candidates if c.hit.article_id in g], lexicon) for g in groups)
-    finally:
-        for c, p in zip(candidates, kept):
-            c.p = p
+    two events competing for one answer and its confidence says little. Sets each candidate's
+    `p` within its event: score all the candidates after it."""
+    return min(model.score(q, [c for c in candidates if c.hit.article_id in g], lexicon) for g in groups)
 
 
 def answer(q: Question, hits: list[Hit], lexicon: Lexicon, model: ReaderModel, qvec,
@@ -137,9 +129,11 @@ def answer(q: Question, hits: list[Hit], lexicon: Lexicon, model: ReaderModel, q
         confidence = candidates[0].p if candidates else 0.0
     else:
         candidates = sentence_candidates(q, hits, lexicon, qvec, vectors)
-        confidence = model.score(q, candidates, lexicon)
-        if article_groups and len(article_groups) > 1:
-            confidence = _least_event_confidence(q, candidates, lexicon, model, article_groups)
+        several = article_groups and len(article_groups) > 1
+        least = _least_event_confidence(q, candidates, lexicon, model, article_groups) if several else None
+        confidence = model.score(q, candidates, lexicon)  # every candidate's `p` over them all
+        if least is not None:
+            confidence = least
         candidates.sort(key=lambda c: (-c.p, c.rank, c.span[0]))
     # A "how many / when" question is answered by a figure / a date, not by a sentence on the topic.
     topic = about(q.text)

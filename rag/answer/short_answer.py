@@ -79,22 +79,31 @@ def short_answer(q: Question, answer: Answer, model: LinearModel | TreeModel, we
         found = list_items(q, answer)
         if found:
             return ShortAnswer(found, 1.0, "list" if len(found) > 1 else "span")
-    if not events or len(events) < 2:
-        return _best(q, answer, model, weights, min_probability)
+    if events and len(events) > 1:
+        each = per_event([_best(q, answer, model, weights, min_probability, articles) for articles in events])
+        if each is not None:
+            return each
+    return _best(q, answer, model, weights, min_probability)
+
+
+def per_event(answers: list[ShortAnswer | None]) -> ShortAnswer | None:
+    """One short answer from each event's, in order, the same text once; None when an event
+    has none of its own (then the best over all the sentences answers)."""
+    if any(a is None for a in answers):
+        return None
     items: list[ShortItem] = []
-    confidence = 1.0
-    for articles in events:
-        got = _best(q, answer, model, weights, min_probability, articles)
-        if got is None:
-            return _best(q, answer, model, weights, min_probability)  # an event without an answer of its own
-        confidence = min(confidence, got.confidence)
-        items += [i for i in got.items if i.text not in {x.text for x in items}]
-    return ShortAnswer(items, confidence, "list" if len(items) > 1 else "span")
+    for a in answers:
+        items += [i for i in a.items if i.text not in {x.text for x in items}]
+    return ShortAnswer(items, min(a.confidence for a in answers), "list" if len(items) > 1 else "span")
 
 
 def _best(q: Question, answer: Answer, model: LinearModel | TreeModel, weights: dict[str, float],
           min_probability: float, articles: set[str] | None = None) -> ShortAnswer | None:
-    pairs = spans_of(q, answer, weights, articles)
+    return pick(spans_of(q, answer, weights, articles), model, min_probability)
+
+
+def pick(pairs: list[tuple[Span, dict]], model: LinearModel | TreeModel, min_probability: float) -> ShortAnswer | None:
+    """The short answer of the most probable of the (span, sentence) pairs, or None."""
     if not pairs:
         return None
     best = rank(model, [c for c, _ in pairs])[0]

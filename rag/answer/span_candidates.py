@@ -166,16 +166,17 @@ def enumerations(sentence: str, ws: Sequence[Word], lang: str) -> list[Span]:
                     got.append(c)
         return got
 
-    for run in runs:
-        segs = [s for s in run]
+    for segs in runs:
+        tails = [cuts(a, b, tail=True) if b > a else [] for a, b in segs]  # each segment as a first item
+        heads = [cuts(a, b, tail=False) if b > a else [] for a, b in segs]  # ... and as a last one
         for i in range(len(segs)):
             for j in range(i + 1, min(len(segs), i + MAX_ITEMS)):
                 middle = segs[i + 1:j]
                 if any(b <= a or b - a > limit for a, b in middle) or segs[i][1] <= segs[i][0] \
                         or segs[j][1] <= segs[j][0]:
                     break
-                for first in cuts(*segs[i], tail=True):
-                    for last in cuts(*segs[j], tail=False):
+                for first in tails[i]:
+                    for last in heads[j]:
                         items = [first, *middle, last]
                         if lang != "zh" and len({kind(a, b) for a, b in items}) != 1:
                             continue  # "In 2022, Chen Min'er ...": a date and a name are not a list

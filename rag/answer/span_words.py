@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from rag.lang.en import STOP_WORDS as EN_STOPWORDS
 
 
-@dataclass
+@dataclass(frozen=True)
 class Word:
     start: int
     end: int
@@ -55,6 +55,13 @@ def _jieba():
 
 
 def zh_words(sentence: str) -> list[Word]:
+    # Tagging costs about 2 ms a sentence, and the candidates, their features and the people of
+    # a sentence each need its words: tag each sentence once.
+    return list(_zh_words(sentence))
+
+
+@functools.lru_cache(maxsize=256)
+def _zh_words(sentence: str) -> tuple[Word, ...]:
     out, pos = [], 0
     for pair in _jieba().cut(sentence):
         w, tag = pair.word, pair.flag
@@ -66,7 +73,7 @@ def zh_words(sentence: str) -> list[Word]:
             continue
         stop = tag.startswith(_ZH_STOP_TAGS) or (tag in ("d", "r") and len(w) == 1) or w in ("是", "有", "为")
         out.append(Word(start, pos, w, stop, tag))
-    return out
+    return tuple(out)
 
 
 _EN_VERB = re.compile(r"[a-z]{3,}(ed|ing)$")

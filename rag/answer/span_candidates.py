@@ -102,6 +102,7 @@ LIST_SEPARATORS = {"en": {",", ";", "and", "or", "as well as"}, "zh": {"、", "�
 MAX_ITEMS = 12
 _ZH_ITEM_TAGS = ("n", "vn", "an", "j", "eng", "m", "q", "f", "s", "t")
 MAX_LIST_CHARS = 240
+QUOTES = set('"“”‘’「」『』《》')
 
 
 def _item_kind(text: str, ws: Sequence[Word], lang: str) -> str:
@@ -109,8 +110,12 @@ def _item_kind(text: str, ws: Sequence[Word], lang: str) -> str:
     for k in ("date", "number"):
         if k in t:
             return k
-    # Chinese names and noun phrases are not told apart by capitals: both are items.
-    return "name" if "name" in t and lang != "zh" else "nominal"
+    if lang == "zh":
+        # Chinese names and noun phrases are not told apart by capitals: both are items; a cut
+        # that is names alone is a kind of its own, so "施小琳" is cut from "四川省领导施小琳".
+        content = [w for w in ws if not w.punct]
+        return "name" if content and all(w.tag.startswith(ZH_NAME_TAGS) for w in content) else "nominal"
+    return "name" if "name" in t else "nominal"
 
 
 def _trimmed(ws: Sequence[Word], a: int, b: int) -> tuple[int, int]:
@@ -131,6 +136,9 @@ def enumerations(sentence: str, ws: Sequence[Word], lang: str) -> list[Span]:
     runs: list[list[tuple[int, int]]] = [[]]
     start = None
     for k, w in enumerate(ws + [None]):  # type: ignore[operator]
+        if w is not None and w.text in QUOTES and (start is None or k + 1 == len(ws) or ws[k + 1].punct
+                                                   or ws[k + 1].text.lower() in seps):
+            continue  # “Integration” and “high quality”: quotes around items do not end the list
         if w is None or w.text.lower() in seps or w.punct:
             if start is not None:
                 runs[-1].append(_trimmed(ws, start, k))
@@ -143,9 +151,13 @@ def enumerations(sentence: str, ws: Sequence[Word], lang: str) -> list[Span]:
     out: list[Span] = []
 
     def kind(a: int, b: int) -> str:
+        if 0 < a and b < len(ws) and ws[a - 1].text in QUOTES and ws[b].text in QUOTES:
+            return "quoted"  # a quoted term is an item whatever its words
         return _item_kind(sentence[ws[a].start:ws[b - 1].end], ws[a:b], lang)
 
     def item_like(a: int, b: int) -> bool:
+        if kind(a, b) == "quoted":
+            return True
         if lang == "zh":  # a run of nouns, names and figures (jieba's tags), no verb or particle
             return all(w.tag.startswith(_ZH_ITEM_TAGS) for w in ws[a:b]) and ws[b - 1].tag != "vn"
         return kind(a, b) != "nominal"  # English: a name, a figure or a date
@@ -175,9 +187,13 @@ def enumerations(sentence: str, ws: Sequence[Word], lang: str) -> list[Span]:
                 if any(b <= a or b - a > limit for a, b in middle) or segs[i][1] <= segs[i][0] \
                         or segs[j][1] <= segs[j][0]:
                     break
+                # "Meishan, an important node city ..., and Yibin": in English a segment that opens
+                # with an article after a name is that name's apposition, not an item.
+                kept = [m for k, m in enumerate(middle) if not (lang != "zh" and _apposition(ws, m, segs[i + k])
+                                                                and kind(*m) == "nominal")]
                 for first in tails[i]:
                     for last in heads[j]:
-                        items = [first, *middle, last]
+                        items = [first, *kept, last]
                         if lang != "zh" and len({kind(a, b) for a, b in items}) != 1:
                             continue  # "In 2022, Chen Min'er ...": a date and a name are not a list
                         a, b = ws[first[0]].start, ws[last[1] - 1].end
@@ -188,6 +204,16 @@ def enumerations(sentence: str, ws: Sequence[Word], lang: str) -> list[Span]:
                                         (first[0], last[1]),
                                         tuple((ws[x].start, ws[y - 1].end) for x, y in items)))
     return out
+
+
+ARTICLES = {"a", "an", "the"}
+
+
+def _apposition(ws: Sequence[Word], seg: tuple[int, int], before: tuple[int, int]) -> bool:
+    """Whether `seg` opens with an article (trimmed off it) and directly follows a capitalised
+    word (a name)."""
+    return seg[0] > 0 and ws[seg[0] - 1].text.lower() in ARTICLES and before[1] > before[0] \
+        and ws[before[1] - 1].text[:1].isupper()
 
 
 def _inside_value(sentence: str, ws: Sequence[Word], j: int) -> bool:

@@ -25,7 +25,7 @@ class Word:
         return not any(ch.isalnum() for ch in self.text)
 
 
-_EN_WORD = re.compile(r"[$€£¥]?\d+(?:,\d{3})*(?:\.\d+)?%?|[A-Za-z\u00c0-\u024f][\w'’\-.]*[\w]|[A-Za-z\u00c0-\u024f]|\S")
+_EN_WORD = re.compile(r"[$€£¥]?\d+(?:,\d{3})*(?:\.\d+)?%?|[A-Za-z\u00c0-\u024f][\w'’\-.&]*[\w]|[A-Za-z\u00c0-\u024f]|\S")
 NUMBER_WORDS = set("one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty sixty "
                     "seventy eighty ninety hundred thousand million billion trillion dozen".split())
 # Function tags of jieba: prepositions, conjunctions, particles, modal and interjection words.

@@ -92,13 +92,30 @@ def groups_of(items, answers) -> list[dict]:
             row["spans"] = [short_answer.as_short(c, sent).text for c, sent in pairs]  # as `rag ask` prints it
             if it.ev.groups and len(it.ev.groups) > 1:  # one answer per event, as the engine gives
                 row["events"] = [short_answer.spans_of(q, a, weights, g) for g in it.ev.groups]
+                row["intersect"] = q.intersect
             row["X"] = feature_matrix([c for c, _ in pairs])
             if golds and pairs:
                 f1 = np.array([S.token_f1(t, golds, cjk) for t in row["spans"]])
                 best = f1.max()
                 row["y"] = (f1 >= best - 1e-9) & (best >= MIN_POSITIVE_F1)
+                row["rel"] = relevance(f1, best)
         rows.append(row)
     return rows
+
+
+LABELS = {"kind": "best"}
+
+
+def relevance(f1: np.ndarray, best: float) -> np.ndarray:
+    """The ranker's label of each span. "best": 1 for the spans with the best F1 (at least 0.5).
+    "graded": F1 in five grades (0 to 4), so a span that overlaps the answer ranks above one
+    that does not, and the best spans above both."""
+    y = ((f1 >= best - 1e-9) & (best >= MIN_POSITIVE_F1)).astype(int)
+    if LABELS["kind"] == "best":
+        return y
+    if LABELS["kind"] == "partial":
+        return np.where(y > 0, 2, (f1 >= MIN_POSITIVE_F1).astype(int))
+    return np.where(y > 0, 4, np.minimum(np.floor(f1 * 4), 3)).astype(int) * (best >= MIN_POSITIVE_F1)
 
 
 def prediction(row: dict, model, min_p: float) -> tuple[str, float]:
@@ -111,7 +128,7 @@ def prediction(row: dict, model, min_p: float) -> tuple[str, float]:
     if row["X"] is None or not len(row["spans"]):
         return row["answer_text"], 0.0
     if row.get("events"):
-        each = short_answer.per_event([short_answer.pick(pairs, model, min_p) for pairs in row["events"]])
+        each = short_answer.of_events(row["intersect"], row["events"], model, min_p)
         if each is not None:
             return each.text, each.confidence
     p = model.predict(row["X"])
@@ -134,7 +151,8 @@ def fit(rows: list[dict], kind: str = "trees") -> LinearModel | TreeModel:
     Xs, ys = [r["X"] for r in use], [r["y"] for r in use]
     if kind == "linear":
         return TR.fit_ranker(Xs, ys, SPAN_FEATURES, weights=w)
-    return TR.fit_trees(Xs, ys, SPAN_FEATURES, TREE_PARAMS, TREE_ROUNDS, weights=w)
+    # The trees' labels (`relevance`); rows made without them rank the best spans alone.
+    return TR.fit_trees(Xs, [r.get("rel", r["y"]) for r in use], SPAN_FEATURES, TREE_PARAMS, TREE_ROUNDS, weights=w)
 
 
 def scores(rows: list[dict], preds: list[str]) -> dict:
@@ -166,7 +184,10 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=None)
     ap.add_argument("--model", choices=["trees", "linear"], default="trees",
                     help="the span ranker: boosted trees (LightGBM lambdarank) or a conditional logit")
+    ap.add_argument("--labels", choices=["best", "graded", "partial"], default=LABELS["kind"],
+                    help="the trees' labels: the best spans only, or every span graded by its F1")
     args = ap.parse_args()
+    LABELS["kind"] = args.labels
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("rag").setLevel(logging.WARNING)
 
@@ -208,7 +229,7 @@ def main() -> None:
     if args.model == "linear":
         meta["weights"] = dict(zip(SPAN_FEATURES, final.coef.round(4).tolist()))
     else:
-        meta["params"], meta["rounds"] = TREE_PARAMS, TREE_ROUNDS
+        meta["params"], meta["rounds"], meta["labels"] = TREE_PARAMS, TREE_ROUNDS, args.labels
     model = short_answer.ShortModel(final, best, meta)
     # One line: the tree table is some 12,000 numbers, which one per line would make 60,000 lines.
     args.out.write_text(json.dumps(model.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n", "utf-8")

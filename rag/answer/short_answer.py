@@ -80,10 +80,52 @@ def short_answer(q: Question, answer: Answer, model: LinearModel | TreeModel, we
         if found:
             return ShortAnswer(found, 1.0, "list" if len(found) > 1 else "span")
     if events and len(events) > 1:
-        each = per_event([_best(q, answer, model, weights, min_probability, articles) for articles in events])
+        each = of_events(q.intersect, [spans_of(q, answer, weights, articles) for articles in events], model,
+                         min_probability)
         if each is not None:
             return each
     return _best(q, answer, model, weights, min_probability)
+
+
+def of_events(intersect: bool, pairs_by_event: list[list[tuple[Span, dict]]], model: LinearModel | TreeModel,
+              min_probability: float) -> ShortAnswer | None:
+    """The short answer of a question about several events, from each event's (span, sentence)
+    pairs: what every event's sentences hold when the question asks what they have in common
+    ("Which post did he hold at both meetings?"), otherwise one answer per event."""
+    if intersect:
+        return in_common(pairs_by_event, model, min_probability)
+    return per_event([pick(pairs, model, min_probability) for pairs in pairs_by_event])
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\W+", " ", text).strip().casefold()
+
+
+def in_common(pairs_by_event: list[list[tuple[Span, dict]]], model: LinearModel | TreeModel,
+              min_probability: float) -> ShortAnswer | None:
+    """The span whose text every event's sentences hold, the one whose least probability over
+    the events is highest, cited where the first event says it; None when no text is common
+    (then the best over all the sentences answers). Union is wrong here: "Which Sichuan Party
+    secretary spoke at both meetings" is not answered by each meeting's secretary."""
+    best: list[dict[str, tuple[Span, dict]]] = []
+    for pairs in pairs_by_event:
+        by_text: dict[str, tuple[Span, dict]] = {}
+        ranked = rank(model, [c for c, _ in pairs])
+        sentence_of = {id(c): s for c, s in pairs}
+        for c in ranked:  # the most probable span of each text
+            by_text.setdefault(_key(c.text), (c, sentence_of[id(c)]))
+        best.append(by_text)
+    common = set.intersection(*(set(b) for b in best)) - {""} if best else set()
+    if not common:
+        return None
+    key = max(sorted(common), key=lambda k: min(b[k][0].p for b in best))
+    span, sentence = best[0][key]
+    p = min(b[key][0].p for b in best)
+    if p < min_probability:
+        return None
+    out = as_short(span, sentence)
+    out.confidence = p
+    return out
 
 
 def per_event(answers: list[ShortAnswer | None]) -> ShortAnswer | None:

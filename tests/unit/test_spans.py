@@ -177,3 +177,40 @@ def test_a_question_about_two_events_gets_one_short_answer_per_event():
     # Without the events, one answer: one of the dates.
     one = short_answer.short_answer(q, ans, spans, weights)
     assert one.kind != "list" and one.text in ("June 29", "June 26")
+
+
+def _two_events(fifth: str, seventh: str) -> Answer:
+    cites = [Citation(1, "p1", "art5", "t", None, "en", "s.txt", fifth, 1.0),
+             Citation(2, "p2", "art7", "t", None, "en", "s.txt", seventh, 1.0)]
+    return Answer(text=f"{fifth} [1] {seventh} [2]", answered=True, citations=cites,
+                  sentences=[{"text": fifth, "citation": 1, "passage_id": "p1", "start": 0, "end": len(fifth), "p": 0.9},
+                             {"text": seventh, "citation": 2, "passage_id": "p2", "start": 0, "end": len(seventh),
+                              "p": 0.8}])
+
+
+def test_what_two_events_share_is_a_span_both_hold_not_each_events_answer():
+    fifth = "At the fifth meeting, Chen Min'er spoke first, and then Wang Xiaohui spoke on cooperation."
+    seventh = "At the seventh meeting, Wang Xiaohui spoke first, and then Yuan Jiajun spoke on cooperation."
+    ans = _two_events(fifth, seventh)
+    q = analyse("Which Party secretary spoke at both the fifth and the seventh meetings?")
+    assert q.intersect
+    weights = {"parti": 2.0, "secretari": 2.0, "spoke": 1.0, "fifth": 3.0, "seventh": 3.0, "meet": 1.0}
+    spans = short_answer.load().spans
+    got = short_answer.short_answer(q, ans, spans, weights, events=[{"art5"}, {"art7"}])
+    # Whatever the model ranks first, it is one text that both sentences hold, cited once.
+    assert got is not None and got.kind == "span" and len(got.items) == 1
+    assert got.text in fifth and got.text in seventh
+    item = got.items[0]
+    assert fifth[item.start:item.end] == got.text and item.citation == 1
+    # Asked per event (no "both"), each event gets its own answer: the union of two.
+    each = short_answer.short_answer(analyse("Which Party secretary spoke first at the fifth and the seventh meetings?"), ans, spans,
+                                     weights, events=[{"art5"}, {"art7"}])
+    assert each is not None and [i.citation for i in each.items] == [1, 2]
+
+
+def test_two_events_with_nothing_in_common_fall_back_to_the_best_span_overall():
+    fifth = "June 29."
+    seventh = "Bishan."
+    pairs = [short_answer.spans_of(analyse("When?"), _two_events(fifth, seventh), {}, arts) for arts in ({"art5"}, {"art7"})]
+    assert short_answer.in_common(pairs, short_answer.load().spans, 0.0) is None
+

@@ -98,24 +98,22 @@ def groups_of(items, answers) -> list[dict]:
                 f1 = np.array([S.token_f1(t, golds, cjk) for t in row["spans"]])
                 best = f1.max()
                 row["y"] = (f1 >= best - 1e-9) & (best >= MIN_POSITIVE_F1)
-                row["rel"] = relevance(f1, best)
+                row["f1"] = f1
         rows.append(row)
     return rows
 
 
-LABELS = {"kind": "best"}
+LABELS = ("best", "graded", "partial")
 
 
-def relevance(f1: np.ndarray, best: float) -> np.ndarray:
-    """The ranker's label of each span. "best": 1 for the spans with the best F1 (at least 0.5).
-    "graded": F1 in five grades (0 to 4), so a span that overlaps the answer ranks above one
-    that does not, and the best spans above both."""
-    y = ((f1 >= best - 1e-9) & (best >= MIN_POSITIVE_F1)).astype(int)
-    if LABELS["kind"] == "best":
-        return y
-    if LABELS["kind"] == "partial":
-        return np.where(y > 0, 2, (f1 >= MIN_POSITIVE_F1).astype(int))
-    return np.where(y > 0, 4, np.minimum(np.floor(f1 * 4), 3)).astype(int) * (best >= MIN_POSITIVE_F1)
+def relevance(f1: np.ndarray, y: np.ndarray, labels: str) -> np.ndarray:
+    """The trees' label of each span of a question whose best spans are `y` (at least 0.5 F1).
+    "graded": the best spans 4, the others their F1 in grades 0 to 3, so a span that overlaps the
+    answer ranks above one that does not; "partial": the best spans 2, the others with F1 of at
+    least 0.5 1. ("best" is `y` itself.)"""
+    if labels == "partial":
+        return np.where(y, 2, (f1 >= MIN_POSITIVE_F1).astype(int))
+    return np.where(y, 4, np.minimum(np.floor(f1 * 4), 3)).astype(int)
 
 
 def prediction(row: dict, model, min_p: float) -> tuple[str, float]:
@@ -144,15 +142,16 @@ TREE_PARAMS = {"objective": "lambdarank", "num_leaves": 31, "learning_rate": 0.0
 TREE_ROUNDS = 200
 
 
-def fit(rows: list[dict], kind: str = "trees") -> LinearModel | TreeModel:
+def fit(rows: list[dict], kind: str = "trees", labels: str = "best") -> LinearModel | TreeModel:
     use = [r for r in rows if r["y"] is not None and r["y"].any()]
     n = {s: sum(1 for r in use if r["set"] == s) for s in {r["set"] for r in use}}
     w = np.array([len(use) / (len(n) * n[r["set"]]) for r in use])
     Xs, ys = [r["X"] for r in use], [r["y"] for r in use]
     if kind == "linear":
         return TR.fit_ranker(Xs, ys, SPAN_FEATURES, weights=w)
-    # The trees' labels (`relevance`); rows made without them rank the best spans alone.
-    return TR.fit_trees(Xs, [r.get("rel", r["y"]) for r in use], SPAN_FEATURES, TREE_PARAMS, TREE_ROUNDS, weights=w)
+    if labels != "best":
+        ys = [relevance(r["f1"], r["y"], labels) for r in use]
+    return TR.fit_trees(Xs, ys, SPAN_FEATURES, TREE_PARAMS, TREE_ROUNDS, weights=w)
 
 
 def scores(rows: list[dict], preds: list[str]) -> dict:
@@ -184,10 +183,9 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=None)
     ap.add_argument("--model", choices=["trees", "linear"], default="trees",
                     help="the span ranker: boosted trees (LightGBM lambdarank) or a conditional logit")
-    ap.add_argument("--labels", choices=["best", "graded", "partial"], default=LABELS["kind"],
+    ap.add_argument("--labels", choices=LABELS, default="best",
                     help="the trees' labels: the best spans only, or every span graded by its F1")
     args = ap.parse_args()
-    LABELS["kind"] = args.labels
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("rag").setLevel(logging.WARNING)
 
@@ -211,7 +209,7 @@ def main() -> None:
     sets = sorted({r["set"] for r in rows})
 
     # Out-of-fold span choice.
-    oof_models = {f: fit([r for r in rows if r["fold"] != f], args.model) for f in range(args.folds)}
+    oof_models = {f: fit([r for r in rows if r["fold"] != f], args.model, args.labels) for f in range(args.folds)}
 
     def preds_at(min_p: float) -> list[str]:
         return [prediction(r, oof_models[r["fold"]], min_p)[0] for r in rows]
@@ -223,7 +221,7 @@ def main() -> None:
         by_p[mp] = {s: scores([r for r in rows if r["set"] == s], [p for r, p in zip(rows, pr) if r["set"] == s])
                     for s in sets}
     best = max(grid, key=lambda mp: (round(np.mean([by_p[mp][s]["f1"] for s in sets]), 6), -mp))
-    final = fit(rows, args.model)
+    final = fit(rows, args.model, args.labels)
     meta = {"model": args.model, "cv": by_p[best], "cv_by_min_probability": {str(k): v for k, v in by_p.items()},
             "min_positive_f1": MIN_POSITIVE_F1, "folds": args.folds}
     if args.model == "linear":

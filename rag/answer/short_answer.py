@@ -109,22 +109,19 @@ def in_common(pairs_by_event: list[list[tuple[Span, dict]]], model: LinearModel 
     secretary spoke at both meetings" is not answered by each meeting's secretary."""
     best: list[dict[str, tuple[Span, dict]]] = []
     for pairs in pairs_by_event:
+        rank(model, [c for c, _ in pairs])
         by_text: dict[str, tuple[Span, dict]] = {}
-        ranked = rank(model, [c for c, _ in pairs])
-        sentence_of = {id(c): s for c, s in pairs}
-        for c in ranked:  # the most probable span of each text
-            by_text.setdefault(_key(c.text), (c, sentence_of[id(c)]))
+        for c, s in sorted(pairs, key=lambda cs: (-cs[0].p, cs[0].start)):  # each text's most probable span
+            by_text.setdefault(_key(c.text), (c, s))
         best.append(by_text)
-    common = set.intersection(*(set(b) for b in best)) - {""} if best else set()
-    if not common:
+    least = {k: min(b[k][0].p for b in best) for k in set.intersection(*map(set, best)) - {""}}
+    if not least:
         return None
-    key = max(sorted(common), key=lambda k: min(b[k][0].p for b in best))
-    span, sentence = best[0][key]
-    p = min(b[key][0].p for b in best)
-    if p < min_probability:
+    key = max(sorted(least), key=least.get)
+    if least[key] < min_probability:
         return None
-    out = as_short(span, sentence)
-    out.confidence = p
+    out = as_short(*best[0][key])
+    out.confidence = least[key]
     return out
 
 

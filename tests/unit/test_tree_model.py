@@ -78,3 +78,11 @@ def test_a_short_model_of_an_unknown_kind_is_refused():
     d["spans"]["kind"] = "forest"
     with pytest.raises(ValueError, match="'linear' or 'trees'"):
         short_answer.ShortModel.from_json(d)
+
+
+def test_span_labels_grade_every_span_by_its_f1_below_the_best():
+    train_short = pytest.importorskip("scripts.train_short")
+    f1 = np.array([1.0, 0.8, 0.6, 0.3, 0.0])
+    best = np.array([True, False, False, False, False])
+    assert train_short.relevance(f1, best, "graded").tolist() == [4, 3, 2, 1, 0]
+    assert train_short.relevance(f1, best, "partial").tolist() == [2, 1, 1, 0, 0]

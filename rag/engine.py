@@ -213,7 +213,7 @@ class Engine:
         floor = self.min_confidence() if min_confidence is None else min_confidence
         out = extractive.answer(ev.q, ev.hits, ev.lexicon, model, ev.qvec, floor, ev.groups,
                                 partial(list_items, next_passage=self._next_passage),
-                                self.text_vectors.similarity, self.text_vectors)
+                                self.text_vectors.similarity, self.text_vectors, self._previous_passage)
         if out.answered and short and out.short is None:
             sm = short_answer.load()
             out.short = short_answer.short_answer(ev.q, out, sm.spans, question_weights(ev.q, ev.lexicon),
@@ -232,6 +232,9 @@ class Engine:
 
     def _next_passage(self, hit: Hit) -> Hit | None:
         return self._index.current().retriever.next_passage(hit)
+
+    def _previous_passage(self, hit: Hit) -> Hit | None:
+        return self._index.current().retriever.previous_passage(hit)
 
     def stats(self) -> dict[str, Any]:
         manifest = self._index.manifest()

@@ -14,9 +14,10 @@ import re
 from typing import Callable
 
 from rag.answer.abstention import abstain, missing_phrase, quote
+from rag.answer.attribution import Previous, said_about, said_by
 from rag.answer.citations import CitationList
 from rag.answer.expected_types import DATES, FIGURE, TYPED
-from rag.answer.questions import about
+from rag.answer.questions import about, speaker
 from rag.answer.reader_model import ReaderModel
 from rag.answer.selection import ListItems, expand_lists, gathers, intersection, item_cue, select
 from rag.answer.sentence_features import Candidate, Lexicon, Vectors
@@ -118,10 +119,11 @@ def _least_event_confidence(q: Question, candidates: list[Candidate], lexicon: L
 def answer(q: Question, hits: list[Hit], lexicon: Lexicon, model: ReaderModel, qvec,
            min_confidence: float, article_groups: list[set[str]] | None = None,
            list_items: ListItems | None = None, similarity: Similarity | None = None,
-           vectors: Vectors | None = None) -> Answer:
+           vectors: Vectors | None = None, previous_passage: Previous | None = None) -> Answer:
     """The answer to `q` from `hits`, or an abstention when the reader's confidence that the
     evidence answers it is under `min_confidence`. `list_items(hit, span)` returns the items of
-    a list that the sentence at `span` introduces, which may run into the next passages."""
+    a list that the sentence at `span` introduces, which may run into the next passages;
+    `previous_passage(hit)` the passage before a passage, to find who said what it quotes."""
     if not hits:
         return abstain(q, [], reason="nothing retrieved", confidence=0.0)
     if similarity is not None and not any(h.lang == q.lang for h in hits):
@@ -145,6 +147,18 @@ def answer(q: Question, hits: list[Hit], lexicon: Lexicon, model: ReaderModel, q
                               for h in hits):
             return abstain(q, hits, what=quote(topic, q), confidence=0.0,
                            reason=f"not in the evidence: {topic}")
+        # ... and when Y is there but no passage that holds it reports X speaking, the articles
+        # do not relate the two: "What did Huang Qiang say about tourism?" against a passage
+        # where he attends a tourism ceremony and says nothing.
+        who = speaker(q.text)
+        known = {t for t in tokenize(who, bigrams_only=True) if lexicon.idf(t)} if who else set()
+        if known and not any(wanted <= set(tokenize(h.meta.get("title", "") + "\n" + h.text, bigrams_only=True))
+                             and said_by(h, wanted, known, previous_passage) for h in hits):
+            what = replies(q.lang)["said_about"].format(who=who, what=quote(topic, q))
+            return abstain(q, hits, what=what, confidence=0.0,
+                           reason=f"no sentence on {topic} is reported as said by {who}")
+        # The answer is a sentence on Y that X said, when the evidence has one.
+        candidates = said_about(candidates, wanted, known, previous_passage) or candidates
     if q.intersect and q.kind == Kind.WHO and article_groups and len(article_groups) > 1 and \
             confidence >= min_confidence:
         # What the events share is found by comparing their evidence, not read off one sentence.

@@ -68,6 +68,25 @@ def about(text: str) -> str | None:
     return m.group(1).strip() if m else None
 
 
+_SPEAKER_WORD = re.compile(rf"[A-Z][\w'’-]*|[{language.CJK}]+")
+
+
+def speaker(text: str) -> str | None:
+    """Whom an attribution question quotes, as written ("Huang Qiang" in "What did Huang Qiang
+    say about tourism?", 黄强 in 黄强对旅游说了什么): the names before its topic, without the
+    question's and the attribution's words. Lower-case words ("the report") are no speaker."""
+    if not ATTRIBUTION.search(text):
+        return None
+    m = next((m for m in (rx.search(text) for rx in _ABOUT) if m), None)
+    if not m:
+        return None
+    before = ATTRIBUTION.sub(lambda x: " " * len(x.group()), text[:m.start()])
+    before = _QUESTION_WORDS_RE.sub(lambda x: " " * len(x.group()), before)
+    words = [w for w in _SPEAKER_WORD.finditer(before) if tokenize(w.group(), bigrams_only=True)
+             and w.group().lower() not in QUESTION_WORDS]
+    return text[words[0].start():words[-1].end()].strip() if words else None
+
+
 _FOLLOW_UP_RE = language.any_language("follow_up")
 
 

@@ -118,12 +118,33 @@ def _item_kind(text: str, ws: Sequence[Word], lang: str) -> str:
     return "name" if "name" in t else "nominal"
 
 
-def _trimmed(ws: Sequence[Word], a: int, b: int) -> tuple[int, int]:
+def _trimmed(ws: Sequence[Word], a: int, b: int, inner: frozenset[int] = frozenset()) -> tuple[int, int]:
     while a < b and (ws[a].stop or ws[a].punct):
         a += 1
-    while b > a and (ws[b - 1].stop or ws[b - 1].punct):
+    while b > a and (ws[b - 1].stop or ws[b - 1].punct) and not (b - 1 in inner and ws[b - 1].text in CLOSERS):
         b -= 1
     return a, b
+
+
+OPENERS, CLOSERS = "(（", ")）"
+MAX_BRACKETED = 6
+
+
+def bracketed(ws: Sequence[Word], seps: set[str]) -> frozenset[int]:
+    """Word positions of short brackets that qualify the word before them, brackets included:
+    "西部(重庆)科学城" and "Liège (Belgium)" are one item each, not the end of a list."""
+    inside: set[int] = set()
+    for k, w in enumerate(ws):
+        if w.text not in OPENERS or k == 0 or ws[k - 1].punct:
+            continue
+        for m in range(k + 1, min(len(ws), k + MAX_BRACKETED + 2)):
+            if ws[m].text in CLOSERS:
+                if m > k + 1:
+                    inside.update(range(k, m + 1))
+                break
+            if ws[m].punct or ws[m].text.lower() in seps:
+                break
+    return frozenset(inside)
 
 
 def enumerations(sentence: str, ws: Sequence[Word], lang: str) -> list[Span]:
@@ -133,15 +154,20 @@ def enumerations(sentence: str, ws: Sequence[Word], lang: str) -> list[Span]:
     last the head of its own ("visited by Chen Min'er, Wang Xiaohui and Hu Henghua on ..."),
     cut where the item's kind (name, figure, date) ends."""
     seps = LIST_SEPARATORS.get(lang, LIST_SEPARATORS["en"])
+    inner = bracketed(ws, seps)
     runs: list[list[tuple[int, int]]] = [[]]
     start = None
     for k, w in enumerate(ws + [None]):  # type: ignore[operator]
+        if k in inner:
+            if start is None:
+                start = k
+            continue
         if w is not None and w.text in QUOTES and (start is None or k + 1 == len(ws) or ws[k + 1].punct
                                                    or ws[k + 1].text.lower() in seps):
             continue  # “Integration” and “high quality”: quotes around items do not end the list
         if w is None or w.text.lower() in seps or w.punct:
             if start is not None:
-                runs[-1].append(_trimmed(ws, start, k))
+                runs[-1].append(_trimmed(ws, start, k, inner))
                 start = None
             if w is None or w.text.lower() not in seps:
                 runs.append([])  # other punctuation ends the enumeration
@@ -159,7 +185,8 @@ def enumerations(sentence: str, ws: Sequence[Word], lang: str) -> list[Span]:
         if kind(a, b) == "quoted":
             return True
         if lang == "zh":  # a run of nouns, names and figures (jieba's tags), no verb or particle
-            return all(w.tag.startswith(_ZH_ITEM_TAGS) for w in ws[a:b]) and ws[b - 1].tag != "vn"
+            return all(ws[k].tag.startswith(_ZH_ITEM_TAGS) for k in range(a, b) if k not in inner) \
+                and ws[b - 1].tag != "vn"
         return kind(a, b) != "nominal"  # English: a name, a figure or a date
 
     def cuts(a: int, b: int, tail: bool) -> list[tuple[int, int]]:
@@ -169,7 +196,8 @@ def enumerations(sentence: str, ws: Sequence[Word], lang: str) -> list[Span]:
         seen = set()
         for x in (range(a, b) if tail else range(b, a, -1)):
             c = (x, b) if tail else (a, x)
-            if c[1] - c[0] > limit or ws[c[0]].stop or ws[c[1] - 1].stop or not item_like(*c):
+            if c[1] - c[0] > limit or ws[c[0]].stop or ws[c[1] - 1].stop or c[0] in inner \
+                    or (c[1] - 1 in inner and ws[c[1] - 1].text not in CLOSERS) or not item_like(*c):
                 continue
             k = kind(*c)
             if k not in seen:

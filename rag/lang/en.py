@@ -141,4 +141,8 @@ PACK = LanguagePack(
               r"|\b(answer|reply|respond|say|output|write|print)\s+(only|just)\b|\b(only|just)\s+(answer|reply|respond|say|output)\b"
               r"|\b(answer|reply|respond|say|output|write)\s+(with\s+)?(the word\s+)?['\"“‘]",
     about=r"\b(?:about|regarding|concerning|on the (?:topic|subject|issue) of)\s+(?:the\s+|a\s+|an\s+)?([^?.,;]+)",
+    speech=r"\b(says?|said|stated|noted|added|stressed|emphasi[sz]ed|underlined|pointed out|called (for|on)|urged|"
+           r"hoped|proposed|suggested|remarked|reported|told|explained|described|announced|expressed|spoke|"
+           r"exchanged|discussed|presented|commented|argued|warned|insisted|claimed|replied|asked|wrote|vowed|pledged|"
+           r"mentioned|according to|speech|address(ed)?|in (his|her|their) (speech|remarks|report))\b",
 )

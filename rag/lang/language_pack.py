@@ -37,6 +37,7 @@ class LanguagePack:
     intersection: str  # "who attended both meetings"
     several: str  # a question that asks for more than one thing: "which two officials", "哪些"
     about: str  # what an attribution question is about (group 1): "what did X say about Y"
+    speech: str  # a sentence that reports what someone said ("X pointed out", "X在讲话中指出")
     # -- generated answers (rag.generate)
     abstains: str  # a sentence that says the passages do not answer
     instructs: str  # a sentence that reads as an instruction to a model, not a statement

@@ -152,8 +152,17 @@ class Retriever:
 
     def next_passage(self, hit: Hit) -> Hit | None:
         """The live passage that follows `hit` in its document, or None."""
-        for pid, doc, meta in chroma.following(self.collection, hit.meta.get("doc_id", ""),
-                                               int(hit.meta.get("idx", -1)) + 1):
+        return self._passage_at(hit, 1)
+
+    def previous_passage(self, hit: Hit) -> Hit | None:
+        """The live passage before `hit` in its document, or None."""
+        return self._passage_at(hit, -1)
+
+    def _passage_at(self, hit: Hit, step: int) -> Hit | None:
+        idx = int(hit.meta.get("idx", -1)) + step
+        if idx < 0:
+            return None
+        for pid, doc, meta in chroma.passages_at(self.collection, hit.meta.get("doc_id", ""), idx):
             if pid in self.live:
                 return Hit(pid, doc, dict(meta))
         return None

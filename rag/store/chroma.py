@@ -188,7 +188,7 @@ def containing(collection, phrase: str) -> list[tuple[str, dict]]:
     return list(zip(got["ids"], got["metadatas"]))
 
 
-def following(collection, doc_id: str, idx: int) -> list[tuple[str, str, dict]]:
+def passages_at(collection, doc_id: str, idx: int) -> list[tuple[str, str, dict]]:
     """(id, text, metadata) of the passages at position `idx` of document `doc_id` (orphans too)."""
     got = collection.get(where={"$and": [{"doc_id": doc_id}, {"idx": idx}]}, include=["documents", "metadatas"])
     return list(zip(got["ids"], got["documents"], got["metadatas"]))

@@ -45,6 +45,25 @@ def test_questions_the_articles_do_not_answer_abstain(real_engine, question):
     assert data["citations"], "the closest passages are shown"
 
 
+def test_what_someone_said_needs_a_passage_that_reports_them_saying_it(real_engine):
+    # Huang Qiang attends a ceremony on a tourism corridor; the articles quote nothing he said on it.
+    data = ask(real_engine, "What did Huang Qiang say about tourism?")
+    assert not data["answered"], data["answer"]
+    assert "what Huang Qiang said about" in data["answer"]
+    # A quote that runs on from the paragraph that names its speaker is still his.
+    said = ask(real_engine, "What did Wang Xiaohui say about the central area of the Chengdu-Chongqing region?")
+    assert said["answered"] and "fast development of the central area" in said["answer"]
+    zh = ask(real_engine, "王晓晖对成渝中部地区说了什么？")
+    assert zh["answered"] and "加快崛起" in zh["answer"]
+
+
+def test_what_someone_said_is_a_sentence_on_the_topic_that_they_said(real_engine):
+    # three paragraphs after "Wang Xiaohui pointed out in his speech that ..."; before, the answer
+    # was a sentence that names him and says nothing of the engine
+    data = ask(real_engine, "What did Wang Xiaohui say about the fourth engine?")
+    assert data["answered"] and "fourth engine for China" in data["answer"], data["answer"]
+
+
 def test_english_question_finds_english_passages_first(real_engine):
     result = real_engine.ask("Who presided over the seventh meeting?")
     assert result.retrieved[0].lang == "en"

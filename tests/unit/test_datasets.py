@@ -120,7 +120,7 @@ def test_jsonl_with_answers_list(tmp_path):
 
 def test_our_own_set_still_loads_with_its_fields():
     qs = load_questions(DEFAULT_QUESTIONS)
-    assert len(qs) == 128 and sum(q.answerable for q in qs) == 97
+    assert len(qs) == 135 and sum(q.answerable for q in qs) == 101
     assert all(q.gold_passages for q in qs if q.answerable)
 
 

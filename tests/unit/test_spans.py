@@ -65,6 +65,12 @@ def lists(sentence, lang="en"):
     # the first name past its title, as well as the whole segment
     ("四川省领导施小琳、田庆盈、胡云参加会议。", "zh", "施小琳、田庆盈、胡云", ["施小琳", "田庆盈", "胡云"]),
     ("四川省领导施小琳、田庆盈、胡云参加会议。", "zh", "四川省领导施小琳、田庆盈、胡云", ["四川省领导施小琳", "田庆盈", "胡云"]),
+    # a short bracket qualifies its item, it does not end the list
+    ("代表团考察了弗迪锂电池有限公司、西部(重庆)科学城先进数据中心、秀湖生态区等地。", "zh",
+     "弗迪锂电池有限公司、西部(重庆)科学城先进数据中心、秀湖生态区",
+     ["弗迪锂电池有限公司", "西部(重庆)科学城先进数据中心", "秀湖生态区"]),
+    ("The cities include Aachen (Germany), Liège (Belgium) and Maastricht.", "en",
+     "Aachen (Germany), Liège (Belgium) and Maastricht", ["Aachen (Germany)", "Liège (Belgium)", "Maastricht"]),
 ])
 def test_an_enumeration_is_one_candidate_with_its_items(sentence, lang, whole, items):
     got = lists(sentence, lang)

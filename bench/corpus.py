@@ -106,7 +106,7 @@ FORBIDDEN = [
 
 
 # Gold facts that are ordinary news vocabulary, not names: distractors may (and should) use them.
-GENERIC_GOLD = {"合作机制", "高质量", "一体化", "城乡融合发展", "现代化产业体系", "现代化基础设施网络", "组织保障",
+GENERIC_GOLD = {"合作机制", "高质量", "高质量发展", "一体化", "城乡融合发展", "现代化产业体系", "现代化基础设施网络", "组织保障",
                 "工作机制的建议", "七个方面", "强镇带村", "开放门户枢纽", "高品质生活宜居地", "第四极"}
 
 

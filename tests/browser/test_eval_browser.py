@@ -156,7 +156,7 @@ def test_evaluation_tab_from_upload_to_comparison(page, app_server, tmp_path):
 
 
 def test_a_run_of_the_shipped_set_shows_progress_and_can_be_cancelled(page, app_server, monkeypatch):
-    # 128 questions take about 10 s on an idle machine: each is slowed down here, so that the
+    # 135 questions take about 10 s on an idle machine: each is slowed down here, so that the
     # cancel reliably comes before the end (the chat's answers do not go through engine.ask).
     real_ask = app_server.engine.ask
 
@@ -171,7 +171,7 @@ def test_a_run_of_the_shipped_set_shows_progress_and_can_be_cancelled(page, app_
     page.locator("#rag-eval-baseline input").uncheck()
     page.locator("#rag-eval-run").click()
     progress = page.locator("#rag-eval-status .rag-eval-progress")
-    expect(progress).to_contain_text("of 128", timeout=30_000)
+    expect(progress).to_contain_text("of 135", timeout=30_000)
     expect(progress).to_contain_text("left", timeout=30_000)  # running scores and the time left once under way
     expect(progress).to_contain_text("answer recall so far")
     shot(page, "eval-tab-progress.png", progress)

@@ -143,8 +143,9 @@ def answer(q: Question, hits: list[Hit], lexicon: Lexicon, model: ReaderModel, q
         # "What did X say about Y": when no passage of the evidence holds all the words of Y,
         # whatever X said there, it was not about Y (like an anchor that no article holds).
         wanted = set(tokenize(topic, bigrams_only=True))
-        if wanted and not any(wanted <= set(tokenize(h.meta.get("title", "") + "\n" + h.text, bigrams_only=True))
-                              for h in hits):
+        on_topic = [h for h in hits
+                    if wanted <= set(tokenize(h.meta.get("title", "") + "\n" + h.text, bigrams_only=True))]
+        if wanted and not on_topic:
             return abstain(q, hits, what=quote(topic, q), confidence=0.0,
                            reason=f"not in the evidence: {topic}")
         # ... and when Y is there but no passage that holds it reports X speaking, the articles
@@ -152,8 +153,7 @@ def answer(q: Question, hits: list[Hit], lexicon: Lexicon, model: ReaderModel, q
         # where he attends a tourism ceremony and says nothing.
         who = speaker(q.text)
         known = {t for t in tokenize(who, bigrams_only=True) if lexicon.idf(t)} if who else set()
-        if known and not any(wanted <= set(tokenize(h.meta.get("title", "") + "\n" + h.text, bigrams_only=True))
-                             and said_by(h, wanted, known, previous_passage) for h in hits):
+        if known and not any(said_by(h, wanted, known, previous_passage) for h in on_topic):
             what = replies(q.lang)["said_about"].format(who=who, what=quote(topic, q))
             return abstain(q, hits, what=what, confidence=0.0,
                            reason=f"no sentence on {topic} is reported as said by {who}")

@@ -60,11 +60,15 @@ ATTRIBUTION = language.any_language("attribution")
 _ABOUT = [re.compile(p.about, re.I) for p in language.packs()]
 
 
-def about(text: str) -> str | None:
-    """The topic an attribution question asks about, as written ("artificial intelligence")."""
+def _about_match(text: str) -> re.Match | None:
     if not ATTRIBUTION.search(text):
         return None
-    m = next((m for m in (rx.search(text) for rx in _ABOUT) if m), None)
+    return next((m for m in (rx.search(text) for rx in _ABOUT) if m), None)
+
+
+def about(text: str) -> str | None:
+    """The topic an attribution question asks about, as written ("artificial intelligence")."""
+    m = _about_match(text)
     return m.group(1).strip() if m else None
 
 
@@ -75,9 +79,7 @@ def speaker(text: str) -> str | None:
     """Whom an attribution question quotes, as written ("Huang Qiang" in "What did Huang Qiang
     say about tourism?", 黄强 in 黄强对旅游说了什么): the names before its topic, without the
     question's and the attribution's words. Lower-case words ("the report") are no speaker."""
-    if not ATTRIBUTION.search(text):
-        return None
-    m = next((m for m in (rx.search(text) for rx in _ABOUT) if m), None)
+    m = _about_match(text)
     if not m:
         return None
     before = ATTRIBUTION.sub(lambda x: " " * len(x.group()), text[:m.start()])

@@ -64,6 +64,7 @@ class Retriever:
         self.settings = settings
         self._dense = DenseIndex(collection, embed_model)
         self._articles_with: dict[str, set[str]] = {}  # phrase -> live articles holding it
+        self._passages_at: dict[tuple[str, int], Hit | None] = {}  # (document, position) -> live passage
 
     def retrieve(self, query: str, lang: str, top_k: int, articles: list[str] | None = None,
                  mode: Mode = Mode.HYBRID, timings: dict[str, float] | None = None,
@@ -159,10 +160,18 @@ class Retriever:
         return self._passage_at(hit, -1)
 
     def _passage_at(self, hit: Hit, step: int) -> Hit | None:
-        idx = int(hit.meta.get("idx", -1)) + step
-        if idx < 0:
+        """The live passage `step` places from `hit` in its document. Remembered for the life
+        of this retriever, like `articles_with`: reading who said a quote walks back over the
+        same passages for every sentence on the topic, and a list reads on into the same next ones."""
+        key = (hit.meta.get("doc_id", ""), int(hit.meta.get("idx", -1)) + step)
+        if key[1] < 0:
             return None
-        for pid, doc, meta in chroma.passages_at(self.collection, hit.meta.get("doc_id", ""), idx):
-            if pid in self.live:
-                return Hit(pid, doc, dict(meta))
-        return None
+        if key not in self._passages_at:
+            found = next((Hit(pid, doc, dict(meta)) for pid, doc, meta in chroma.passages_at(self.collection, *key)
+                          if pid in self.live), None)
+            if len(self._passages_at) >= 10_000:
+                self._passages_at.clear()
+            self._passages_at[key] = found
+        found = self._passages_at[key]
+        # A copy: callers may set fields on a hit (scores), and the remembered one must not change.
+        return Hit(found.id, found.text, dict(found.meta)) if found is not None else None

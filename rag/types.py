@@ -73,6 +73,7 @@ class Question:
     anchor_text: dict[str, str] = field(default_factory=dict)  # anchor -> the words that said it
     context: str = ""  # text borrowed from the previous question for a follow-up
     participation: bool = False  # a who-question about who took part (attended, presided, spoke ...)
+    topic: str = ""  # what an attribution question is about ("tourism" in "What did X say about tourism?")
 
     @property
     def intersect(self) -> bool:

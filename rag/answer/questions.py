@@ -152,7 +152,8 @@ def analyse(text: str, previous: "Question | None" = None) -> Question:
                  anchors=found, names=proper_names(text) if capitals else [], anchor_text=anchor_text,
                  phrases=name_phrases(text) if capitals else [], head=head_phrase(text) if capitals else "",
                  participation=kind == Kind.WHO and (bool(set(terms) & PARTICIPATION)
-                                                     or any(w in text for w in ZH_PARTICIPATION)))
+                                                     or any(w in text for w in ZH_PARTICIPATION)),
+                 topic=about(text) or "")
     if previous is not None and is_follow_up(q, previous):
         # "Where was it held?" after "Who attended the seventh meeting?" is about the seventh meeting.
         q = replace(q, anchors=q.anchors | previous.anchors, anchor_text={**previous.anchor_text, **q.anchor_text},

@@ -27,7 +27,7 @@ MAX_SENTENCES = 2  # of an answer, searched for its short answer
 # Questions answered by an explanation, not a phrase: no short answer.
 _EXPLAIN = re.compile(r"^\s*(why|how)\b(?!\s+(many|much|long|far|old|big|large|high|often|tall|wide|deep))|"
                       r"\b(explain|describe|what (did|does|do|has|have|will|would) .{1,60}\b(say|said|do|mean|think|propose|call for))\b|"
-                      r"为什么|为何|怎么|怎样|如何|什么意义|什么作用", re.I)
+                      r"为什么(?![？?]?\s*$)|为何|怎么|怎样|如何|什么意义|什么作用", re.I)
 
 
 def explanatory(q: Question) -> bool:

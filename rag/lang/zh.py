@@ -77,7 +77,7 @@ PACK = LanguagePack(
         "who": r"谁|哪些人|哪位|哪几位|什么人|哪些领导|哪些官员",
         "when": r"什么时候|何时|哪天|哪一天|日期|哪年|几月|几号",
         "where": r"哪里|何地|在哪|什么地方|哪个(城市|区|地方|省)",
-        "why": r"为什么|为何",
+        "why": r"为什么(?![？?]?\s*$)|为何",  # "被称为什么？" ends on 为 + 什么: "called what", not "why"
         "list": r"哪些|列出|有什么|包括什么|包括哪些",
     },
     # Removed before Chinese text is cut into bigrams: they carry no content.

@@ -29,6 +29,10 @@ class Plan:
     articles: list[str] | None = None  # search only these articles (None: all of them)
     groups: list[set[str]] | None = None  # a comparison of events: the articles of each anchor
     missing_what: str | None = None  # what the question names that no article holds
+    topic: str = ""  # what an attribution question is about: searched on its own as well
+
+
+TOPIC_K = 2  # passages retrieved for an attribution question's topic alone
 
 
 def search_text(q: Question, text: str) -> str:
@@ -79,7 +83,7 @@ def plan(q: Question, text: str, anchor_index: Mapping[str, set[str]], lexicon: 
                 articles = sorted(set(articles) & with_names)
     if unknown and not missing_what:
         missing_what = " ".join(unknown)
-    return Plan(search_text(q, text), articles, groups, missing_what)
+    return Plan(search_text(q, text), articles, groups, missing_what, q.topic)
 
 
 def retrieve(p: Plan, retriever: Retriever, lang: str, top_k: int, mode: Mode, timings: dict[str, float],
@@ -98,5 +102,14 @@ def retrieve(p: Plan, retriever: Retriever, lang: str, top_k: int, mode: Mode, t
                     hits.append(h)
         hits.sort(key=lambda h: -h.score)
         return hits
-    return retriever.retrieve(p.query, lang, top_k, articles=p.articles if not p.missing_what else None,
+    hits = retriever.retrieve(p.query, lang, top_k, articles=p.articles if not p.missing_what else None,
                               mode=mode, timings=timings, query_vector=query_vector)
+    if p.topic and not p.missing_what:
+        # "What did X say about Y": X's name pulls in X's passages, which can push the one on Y
+        # out of the top k; Y alone finds it (the reader then checks that X said it).
+        seen = {h.id for h in hits}
+        extra: dict[str, float] = {}
+        hits += [h for h in retriever.retrieve(p.topic, lang, TOPIC_K, articles=p.articles, mode=mode,
+                                               timings=extra) if h.id not in seen]
+        timings["topic"] = sum(extra.values())
+    return hits

@@ -17,6 +17,10 @@ from rag.types import Kind
     ("Which plans were reviewed?", Kind.LIST),
     ("会议书面审议了哪些事项？", Kind.LIST),
     ("Why did they meet?", Kind.WHY),
+    ("为什么两地要合作？", Kind.WHY),
+    ("四川地区将五月艾称之为什么？", Kind.OTHER),  # "called what": 为 + 什么 ends the question
+    ("How old is Huang Qiang?", Kind.QUANTITY),
+    ("How high is the highest point in Warsaw?", Kind.QUANTITY),
     ("What did Wang Xiaohui say?", Kind.OTHER),
 ])
 def test_kind(text, kind):

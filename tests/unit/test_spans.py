@@ -116,6 +116,8 @@ def test_the_people_a_sentence_names_are_one_candidate_past_their_titles():
     ("How did Wang Xiaohui describe the vision?", True),
     ("What did Yuan Jiajun say about the economy?", True),
     ("为什么两地要合作？", True),
+    ("医院更名为什么？", False),  # 为 + 什么 at the end: "renamed as what", a name answers
+    ("How old was Chopin when he moved?", False),
     ("How many aspects are there?", False),
     ("When was the meeting held?", False),
     ("Who said the two sides should cooperate?", False),

@@ -287,26 +287,52 @@ def evidence_rows(items: list[Item], sent: LinearModel | TreeModel) -> tuple[np.
     return matrix(rows, EVIDENCE_FEATURES), np.array(ys, dtype=bool)
 
 
-def cross_validate(engines: dict[str, Engine], items: list[Item], k: int) -> list[dict]:
-    """Out-of-fold answers: each question answered by a model that never saw its article."""
+# How probable, relative to the best, a second sentence of its passage must be to join a short
+# answer: the values tried (rag.answer.selection); the first is the one before it was learnt.
+SECOND_SENTENCE = (0.3, 0.2, 0.1, 0.05, 0.02)
+
+
+def cross_validate(engines: dict[str, Engine], items: list[Item], k: int,
+                   seconds: tuple[float, ...] = SECOND_SENTENCE) -> dict[float, list[dict]]:
+    """Out-of-fold answers: each question answered by a model that never saw its article, once
+    for each value of `seconds` (the confidence does not depend on it, the answer text does)."""
     folds = folds_of(items, k)
-    out: list[dict] = [None] * len(items)  # type: ignore[list-item]
+    out: dict[float, list[dict]] = {s: [None] * len(items) for s in seconds}  # type: ignore[misc]
     for f in range(k):
         train_items = [it for it, g in zip(items, folds) if g != f]
         sent, evid = train(train_items)
-        model = ReaderModel(sent, evid, 0.0)
-        for i, (it, g) in enumerate(zip(items, folds)):
-            if g != f:
-                continue
-            a = engines[it.set].read(it.ev, model, min_confidence=0.0, short=False)
-            out[i] = {"set": it.set, "id": it.qid, "answerable": it.answerable,
-                      "typed": it.ev.q.kind in TYPED,
-                      "topic": topic_of(it, a),
-                      "confidence": a.confidence if a.answered else 0.0, "hard_abstain": not a.answered,
-                      "correct": a.answered and holds_answer(a.text, it.answers),
-                      "support": any(holds_answer(c.text, it.answers) for c in a.citations),
-                      "chars": len(re.sub(r"\s*\[\d+\]", "", a.text))}
+        for second in seconds:
+            model = ReaderModel(sent, evid, 0.0, second_sentence=second)
+            for i, (it, g) in enumerate(zip(items, folds)):
+                if g != f:
+                    continue
+                a = engines[it.set].read(it.ev, model, min_confidence=0.0, short=False)
+                out[second][i] = {"set": it.set, "id": it.qid, "answerable": it.answerable,
+                                  "typed": it.ev.q.kind in TYPED,
+                                  "topic": topic_of(it, a),
+                                  "confidence": a.confidence if a.answered else 0.0, "hard_abstain": not a.answered,
+                                  "correct": a.answered and holds_answer(a.text, it.answers),
+                                  "support": any(holds_answer(c.text, it.answers) for c in a.citations),
+                                  "chars": len(re.sub(r"\s*\[\d+\]", "", a.text))}
     return out
+
+
+def choose_second(by_second: dict[float, list[dict]], t: float, floor: float, typed_floor: float
+                  ) -> tuple[float, dict[str, dict[str, float]]]:
+    """The second-sentence ratio with the best answer recall out of fold (each set counting the
+    same; ties, to three decimals, go to the higher ratio: fewer sentences), and what each
+    ratio gave. A second sentence joins only while the answer stays within
+    selection.SINGLE_MAX_CHARS, so this trades no length limit away."""
+    table, best, best_key = {}, None, None
+    for second, rows in by_second.items():
+        sets = sorted({r["set"] for r in rows})
+        sc = {s: scores([r for r in rows if r["set"] == s], t, floor, typed_floor) for s in sets}
+        table[str(second)] = {s: {"answer_recall": m["answer_recall"], "median_answer_chars": m["median_answer_chars"]}
+                              for s, m in sc.items()}
+        key = (round(float(np.mean([m["answer_recall"] for m in sc.values()])), 3), second)
+        if best_key is None or key > best_key:
+            best, best_key = second, key
+    return best, table
 
 
 def topic_of(it: Item, a) -> float | None:
@@ -443,27 +469,31 @@ def main() -> None:
                        "articles": len({i.group for i in got}), "file": path.name}
     log.info("features of %d questions, %d candidates", len(items), sum(len(i.cands) for i in items))
 
-    rows = cross_validate(engines, items, args.folds)
-    threshold, floor = choose_thresholds(rows)
-    typed_floor = choose_typed_floor(rows, threshold, floor)
+    by_second = cross_validate(engines, items, args.folds)
+    # The thresholds do not depend on the second sentence: the confidence is the best one's.
+    threshold, floor = choose_thresholds(by_second[SECOND_SENTENCE[0]])
+    typed_floor = choose_typed_floor(by_second[SECOND_SENTENCE[0]], threshold, floor)
+    second, second_table = choose_second(by_second, threshold, floor, typed_floor)
+    rows = by_second[second]
     cv = {s: scores([r for r in rows if r["set"] == s], threshold, floor, typed_floor) for s in sizes}
     cv_no_threshold = {s: scores([r for r in rows if r["set"] == s], 0.0) for s in sizes}
     ablation = sentence_ablation(items, args.folds)
     sent, evid = train(items)
     meta = {"trained_on": sizes, "folds": args.folds, "fa_target": FA_TARGET,
-            "cv": cv, "cv_without_threshold": cv_no_threshold, "sentence_top1_ablation": ablation,
+            "cv": cv, "cv_without_threshold": cv_no_threshold, "second_sentence_cv": second_table,
+            "sentence_top1_ablation": ablation,
             "sentence_model": args.sentence_model,
             "sentence_weights": dict(zip(sent.features, getattr(sent, "base", sent).coef.round(4).tolist())),
             "evidence_weights": dict(zip(evid.features, evid.coef.round(4).tolist()))}
-    model = ReaderModel(sent, evid, threshold, floor, typed_floor, meta)
+    model = ReaderModel(sent, evid, threshold, floor, typed_floor, meta, second)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     # Trees on one line: some 18,000 numbers, which one per line would make as many lines.
     layout = {"indent": 1} if args.sentence_model == "linear" else {"separators": (",", ":")}
     args.out.write_text(json.dumps(model.to_json(), ensure_ascii=False, **layout) + "\n", "utf-8")
     args.results.write_text(json.dumps({"min_confidence": threshold, "coverage_floor": floor,
-                                        "coverage_floor_typed": typed_floor, **meta}, indent=1, ensure_ascii=False) + "\n",
+                                        "coverage_floor_typed": typed_floor, "second_sentence": second, **meta}, indent=1, ensure_ascii=False) + "\n",
                             "utf-8")
-    print(f"min_confidence {threshold}  coverage_floor {floor}  typed {typed_floor}")
+    print(f"min_confidence {threshold}  coverage_floor {floor}  typed {typed_floor}  second_sentence {second}")
     print(f"{'set':6} {'n':>5} {'recall':>7} {'support':>7} {'false_abst':>10} {'unans_abst':>10} {'median_chars':>12}")
     for s, m in cv.items():
         ua = "–" if m["unanswerable_abstention"] is None else f"{m['unanswerable_abstention']:.3f}"

@@ -63,7 +63,7 @@ def read_out_of_fold(engines, items, k: int, shipped: ReaderModel) -> list[dict]
     for f in range(k):
         sent, evid = TR.train([it for it, g in zip(items, folds) if g != f])
         model = ReaderModel(sent, evid, shipped.min_confidence, shipped.coverage_floor,
-                                   shipped.coverage_floor_typed)
+                            shipped.coverage_floor_typed, second_sentence=shipped.second_sentence)
         for i, (it, g) in enumerate(zip(items, folds)):
             if g == f:
                 a = engines[it.set].read(it.ev, model, short=False)

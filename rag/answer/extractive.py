@@ -34,6 +34,7 @@ _UNITS = [
     (r"\byuan\b|\bRMB\b|元|资金|funding|budget|invest", r"yuan|RMB|\$|dollars?|euros?|pounds?|元"),
     (r"\bpeople\b|\bpersons?\b|\battendees\b|\binhabitants\b|多少人|几人", r"\b(people|persons|attendees|participants|delegates|inhabitants|residents)\b|[0-9一二三四五六七八九十百千万]+\s*(人|名|位)"),
     (r"\btons?\b|吨", r"\btons?\b|吨"),
+    (r"\bhow old\b|\bwhat age\b|多大年纪|几岁|多少岁|年龄", r"\b(years?|months?|weeks?|days?)[ -]old\b|\baged?\b|岁"),
     (r"\bGDP\b|生产总值|growth rate|增长", r"%|percent|百分|yuan|元|亿"),
 ]
 
@@ -192,7 +193,7 @@ def answer(q: Question, hits: list[Hit], lexicon: Lexicon, model: ReaderModel, q
         return abstain(q, hits, what=quote(what, q) if what else None, confidence=confidence,
                        reason=f"confidence {confidence:.2f} < {min_confidence:.2f}"
                               + (f"; not in the evidence: {what}" if what else ""))
-    chosen = select(q, candidates, article_groups)
+    chosen = select(q, candidates, article_groups, second=model.second_sentence)
     if not chosen:
         return abstain(q, hits, reason="no sentence selected", confidence=confidence)
     if list_items is not None:

@@ -39,11 +39,16 @@ class ReaderModel:
     coverage_floor: float = 0.0
     coverage_floor_typed: float = 0.0  # the same for when / how-many questions
     meta: dict = field(default_factory=dict)
+    # How probable, relative to the best sentence, a second one of the same passage must be to
+    # join an answer that stays short (rag.answer.selection; learnt: the value with the best
+    # recall out of fold).
+    second_sentence: float = 0.3
 
     def to_json(self) -> dict:
         return {"version": MODEL_VERSION, "sentence": self.sentence.to_json(), "evidence": self.evidence.to_json(),
                 "min_confidence": self.min_confidence, "coverage_floor": self.coverage_floor,
-                "coverage_floor_typed": self.coverage_floor_typed, "meta": self.meta}
+                "coverage_floor_typed": self.coverage_floor_typed, "second_sentence": self.second_sentence,
+                "meta": self.meta}
 
     @classmethod
     def from_json(cls, d: dict) -> "ReaderModel":
@@ -54,7 +59,8 @@ class ReaderModel:
         if s.features != SENTENCE_FEATURES or e.features != EVIDENCE_FEATURES:
             raise ValueError("the reader model's features differ from the code's; run scripts/train_reader.py")
         return cls(s, e, float(d["min_confidence"]), float(d.get("coverage_floor", 0.0)),
-                   float(d.get("coverage_floor_typed", 0.0)), d.get("meta", {}))
+                   float(d.get("coverage_floor_typed", 0.0)), d.get("meta", {}),
+                   float(d.get("second_sentence", 0.3)))
 
     def score(self, q: Question, cands: list[Candidate], lexicon: Lexicon) -> float:
         """Set each candidate's `p`; return the confidence that the best one answers `q`."""

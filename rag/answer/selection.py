@@ -13,7 +13,10 @@ from rag.answer.sentence_features import INTRODUCES_LIST, Candidate
 from rag.answer.vocabulary import replies
 from rag.types import Answer, Hit, Kind, Question, ShortAnswer, ShortItem
 
-# Sentences kept beside the best one must be at least this probable relative to it.
+# Sentences kept beside the best one must be at least this probable relative to it. A sentence
+# of the best one's own passage (the same citation: it often finishes what the best one starts)
+# joins a single answer at the reader model's own value, learnt with it
+# (ReaderModel.second_sentence); one from another passage, a new citation, needs this much.
 RELATIVE_KEEP = {"gather": 0.05, "single": 0.3}
 MAX_SENTENCES = {"gather": 8, "single": 2}
 GATHER_COVERAGE = 0.5
@@ -31,9 +34,12 @@ def gathers(q: Question) -> bool:
     return q.kind == Kind.LIST or q.participation
 
 
-def select(q: Question, candidates: list[Candidate], article_groups: list[set[str]] | None = None) -> list[Candidate]:
+def select(q: Question, candidates: list[Candidate], article_groups: list[set[str]] | None = None,
+           second: float | None = None) -> list[Candidate]:
     """The sentences of the answer. With `article_groups` (one set of articles per anchor, for a
-    question comparing two events) the best sentences of each group are taken."""
+    question comparing two events) the best sentences of each group are taken. `second`: how
+    probable, relative to the best, a sentence of the best one's passage must be to join a
+    single answer."""
     if not candidates:
         return []
     groups = article_groups or [None]
@@ -52,7 +58,9 @@ def select(q: Question, candidates: list[Candidate], article_groups: list[set[st
         for c in pool[1:]:
             if len(picked) >= MAX_SENTENCES[mode]:
                 break
-            if c.score < RELATIVE_KEEP[mode] * best.score and not (mode == "gather" and _as_good(c, best)):
+            keep = second if mode == "single" and second is not None and c.hit.id == best.hit.id \
+                else RELATIVE_KEEP[mode]
+            if c.score < keep * best.score and not (mode == "gather" and _as_good(c, best)):
                 continue
             if mode == "gather" and (not item_cue(q, c) or c.hit.article_id != best.hit.article_id):
                 continue  # all the people of *that* event, not of another one

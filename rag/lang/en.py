@@ -114,7 +114,7 @@ PACK = LanguagePack(
     label_length=4,
     shout_label_length=6,
     question_kinds={
-        "quantity": r"\bhow (many|much|long|far|big|large)\b|\bwhat (percentage|share|number|amount)\b|"
+        "quantity": r"\bhow (many|much|long|far|big|large|old|high|tall|wide|deep|heavy)\b|\bwhat (percentage|share|number|amount)\b|"
                     r"\b(budget|cost|gdp|growth rate|population|investment|funding|spending|revenue|output|total)\b",
         "who": r"\bwho(m|se)?\b|\bwhich (officials?|leaders?|persons?|people|delegates?)\b|\bname the (officials|leaders|people)\b",
         # "when" asks for a time only as the question word ("When did ...", "Since when ..."), not

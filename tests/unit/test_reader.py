@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from rag.answer import abstention, evidence_features, expected_types, reader_model, sentence_features
+from rag.answer import abstention, evidence_features, expected_types, reader_model, selection, sentence_features
 from rag.answer.linear_model import LinearModel
 from rag.answer.questions import analyse
 from rag.store import manifest as store
@@ -121,3 +121,42 @@ def test_nothing_missing_names_nothing():
     hits = [make_hit("a", "Yuan Jiajun said in his speech that the two sides should work together.")]
     q = analyse("What did Yuan Jiajun say in his speech?")
     assert abstention.missing_phrase(q, [h.text for h in hits], Lexicon(hits)) is None
+
+
+def _candidates(texts_and_p):
+    hit = make_hit("p1", " ".join(t for t, _ in texts_and_p))
+    out, at = [], 0
+    for i, (t, p) in enumerate(texts_and_p):
+        out.append(sentence_features.Candidate(hit, 0, (at, at + len(t)), t, i, p))
+        at += len(t) + 1
+    return out
+
+
+@pytest.mark.parametrize("second, joined", [(0.3, False), (0.05, True)])
+def test_a_second_sentence_joins_a_short_answer_when_probable_enough(second, joined):
+    q = analyse("What did the meeting review?")
+    cands = _candidates([("The meeting reviewed the plan.", 0.8), ("It also heard reports.", 0.08)])
+    chosen = selection.select(q, cands, second=second)
+    assert [c.text for c in chosen] == ["The meeting reviewed the plan."] + (["It also heard reports."] if joined else [])
+
+
+def test_a_second_sentence_from_another_passage_is_a_new_citation_and_needs_more():
+    q = analyse("What did the meeting review?")
+    best, other = _candidates([("The meeting reviewed the plan.", 0.8)])[0], make_hit("p2", "It also heard reports.", start=300)
+    weak = sentence_features.Candidate(other, 1, (0, 22), "It also heard reports.", 0, 0.08)
+    assert selection.select(q, [best, weak], second=0.05) == [best]
+    weak.p = 0.3
+    assert selection.select(q, [best, weak], second=0.05) == [best, weak]
+
+
+def test_a_second_sentence_never_makes_the_answer_long():
+    q = analyse("What did the meeting review?")
+    cands = _candidates([("The meeting reviewed the plan. " * 4, 0.8), ("It also heard reports on " + "x" * 60 + ".", 0.7)])
+    assert len(selection.select(q, cands, second=0.0)) == 1  # 124 + 86 characters > SINGLE_MAX_CHARS
+
+
+def test_the_second_sentence_ratio_travels_with_the_model():
+    d = reader_model.load().to_json()
+    assert 0.0 <= d["second_sentence"] <= 1.0
+    d["second_sentence"] = 0.123
+    assert reader_model.ReaderModel.from_json(d).second_sentence == 0.123

@@ -213,7 +213,10 @@ def test_what_two_events_share_is_a_span_both_hold_not_each_events_answer():
     # Asked per event (no "both"), each event gets its own answer: the union of two.
     each = short_answer.short_answer(analyse("Which Party secretary spoke first at the fifth and the seventh meetings?"), ans, spans,
                                      weights, events=[{"art5"}, {"art7"}])
-    assert each is not None and [i.citation for i in each.items] == [1, 2]
+    # (each event's answer may be one item or a list of them, as the model ranks: the fifth's come
+    # first, cited to the fifth, then the seventh's)
+    cited = [i.citation for i in each.items] if each is not None else []
+    assert cited == sorted(cited) and set(cited) == {1, 2}, each
 
 
 def test_two_events_with_nothing_in_common_fall_back_to_the_best_span_overall():

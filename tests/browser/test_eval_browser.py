@@ -178,5 +178,7 @@ def test_a_run_of_the_shipped_set_shows_progress_and_can_be_cancelled(page, app_
     page.locator("#rag-eval-cancel").click()
     expect(page.locator("#rag-eval-status")).to_contain_text("Cancelled after", timeout=30_000)
     time.sleep(1.0)
+    # ... and it stays: no progress update of the stopped run comes after it
+    expect(page.locator("#rag-eval-status")).to_contain_text("Cancelled after")
     assert runs_in(app_server) == before  # a cancelled run is not saved
     assert app_server.engine is not None

@@ -44,9 +44,10 @@ def test_endpoints_are_named_and_evaluations_run_one_at_a_time(client, app_serve
     assert {"/evaluate", "/eval_runs", "/eval_result", "/eval_compare"} <= set(names)
     fns = list(app_server.demo.fns.values())
     evals = [f for f in fns if f.concurrency_id == "evaluation"]
-    # the page's Run and /evaluate share one slot
-    assert len(evals) == 2 and all(f.concurrency_limit == 1 for f in evals)
-    assert {f.name for f in evals} == {"run_ui", "evaluate_api"}
+    # /evaluate calls wait in Gradio's queue; the page's Run waits as a queued job of the runner
+    # (which runs one job at a time, tests/unit/test_eval_runs.py), where Cancel can find it
+    assert [f.name for f in evals] == ["evaluate_api"] and evals[0].concurrency_limit == 1
+    assert any(f.name == "run_ui" for f in fns)
     assert dependency(app_server.url, "evaluate")
 
 
@@ -132,3 +133,34 @@ def test_auth_covers_the_evaluation_endpoints(app_server):
         assert isinstance(runs, list)
     finally:
         demo.close()
+
+
+def test_a_run_that_waits_for_another_is_a_queued_job_that_cancel_stops(app_server, monkeypatch):
+    # The page's Run is not held in Gradio's queue: a second run waits as a job of the runner,
+    # where its owner's Cancel finds it, before it has asked anything.
+    from rag.eval.datasets import load_dataset
+    from rag.eval.jobs import Cancelled
+
+    tab = next(f.fn.__self__ for f in app_server.demo.fns.values() if f.name == "run_ui")
+    real_ask = app_server.engine.ask
+
+    def slow_ask(*args, **kwargs):
+        time.sleep(0.2)
+        return real_ask(*args, **kwargs)
+
+    monkeypatch.setattr(app_server.engine, "ask", slow_ask)
+    ds = load_dataset(DEFAULT_QUESTIONS)
+    options = tab._options("hybrid", 5, -1, False, False)
+    first, first_done = tab.runner.start(ds, options, owner="first")
+    second, second_done = tab.runner.start(ds, options, owner="second")
+    deadline = time.monotonic() + 60
+    while first.done == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert first.done > 0 and second.state == "queued"
+    assert tab.runner.cancel(owner="second") == [second]
+    assert tab.runner.cancel(owner="first") == [first]
+    for future in (first_done, second_done):
+        with pytest.raises(Cancelled):
+            future.result(timeout=60)
+    assert second.done == 0 and second.state == "cancelled"
+    assert 0 < first.done < first.total and first.state == "cancelled"

@@ -125,12 +125,15 @@ def build(app, settings, llm_label: str | None, nice: int = 10) -> EvalTab:
     results = [c[k] for k in RESULT_OUTPUTS]
     listing = [c[k] for k in LIST_OUTPUTS]
     private = dict(api_visibility="private")
-    # One evaluation at a time on the server, browser and API together.
+    # One evaluation at a time on the server, browser and API together: the runner runs its jobs
+    # one after the other. The page's Run is not held in Gradio's queue as well, so that a run
+    # waiting for another one is a job ("Waiting for the evaluation before this one…") that its
+    # Cancel finds.
     one = dict(concurrency_limit=1, concurrency_id="evaluation")
     set_file.upload(tab.check_upload, [set_file], [set_status, question_set], **private)
     set_file.clear(lambda: "", None, [set_status], **private, queue=False)
     run.click(tab.run_ui, [question_set, set_file, retrieval, top_k, min_conf, use_llm, baseline],
-              [status, *results, *listing], **private, **one)
+              [status, *results, *listing], **private)
     # Cancel stops the job, not the Run event: the event, still running, then shows the end
     # ("Cancelled after ...") as its last word. With Gradio cancelling the event, a progress
     # update already on its way could land after the cancel's message and stay there (seen once

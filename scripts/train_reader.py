@@ -44,6 +44,7 @@ from rag.answer.evidence_features import EVIDENCE_FEATURES, evidence_features  #
 from rag.answer.expected_types import TYPED  # noqa: E402
 from rag.answer.linear_model import LinearModel, matrix  # noqa: E402
 from rag.answer.reader_model import MODEL_PATH, ReaderModel  # noqa: E402
+from rag.answer.selection import RELATIVE_KEEP  # noqa: E402
 from rag.answer.sentence_features import KINDS, SENTENCE_FEATURES, candidates  # noqa: E402
 from rag.answer.tree_model import TreeModel  # noqa: E402
 from rag.config import DEFAULT_ARTICLES, Settings  # noqa: E402
@@ -289,7 +290,7 @@ def evidence_rows(items: list[Item], sent: LinearModel | TreeModel) -> tuple[np.
 
 # How probable, relative to the best, a second sentence of its passage must be to join a short
 # answer: the values tried (rag.answer.selection); the first is the one before it was learnt.
-SECOND_SENTENCE = (0.3, 0.2, 0.1, 0.05, 0.02)
+SECOND_SENTENCE = (RELATIVE_KEEP["single"], 0.2, 0.1, 0.05, 0.02)
 
 
 def cross_validate(engines: dict[str, Engine], items: list[Item], k: int,

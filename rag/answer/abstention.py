@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from rag.answer.citations import CitationList
-from rag.answer.questions import about, canonical, strip_question_words
+from rag.answer.questions import canonical, strip_question_words
 from rag.answer.sentence_features import MISSING_IDF, Lexicon
 from rag.answer.vocabulary import replies
 from rag.lang import CJK, has_cjk
@@ -41,7 +41,7 @@ def missing_phrase(q: Question, texts: list[str], lexicon: Lexicon) -> str | Non
     for t in texts:
         raw = tokenize(t, bigrams_only=True)
         have |= set(raw) | set(canonical(raw))
-    topic = about(q.text)
+    topic = q.topic
     wanted = set(tokenize(topic, bigrams_only=True)) if topic else set()
     if wanted and not any(wanted <= set(tokenize(t, bigrams_only=True)) for t in texts):
         return topic  # what the question says it is about, as written: no text holds all of it

@@ -17,7 +17,7 @@ from rag.answer.abstention import abstain, missing_phrase, quote
 from rag.answer.attribution import Previous, said_about, said_by
 from rag.answer.citations import CitationList
 from rag.answer.expected_types import DATES, FIGURE, TYPED
-from rag.answer.questions import about, speaker
+from rag.answer.questions import speaker
 from rag.answer.reader_model import ReaderModel
 from rag.answer.selection import ListItems, expand_lists, gathers, intersection, item_cue, select
 from rag.answer.sentence_features import Candidate, Lexicon, Vectors
@@ -139,7 +139,7 @@ def answer(q: Question, hits: list[Hit], lexicon: Lexicon, model: ReaderModel, q
             confidence = least
         candidates.sort(key=lambda c: (-c.p, c.rank, c.span[0]))
     # A "how many / when" question is answered by a figure / a date, not by a sentence on the topic.
-    topic = about(q.text)
+    topic = q.topic
     if topic:
         # "What did X say about Y": when no passage of the evidence holds all the words of Y,
         # whatever X said there, it was not about Y (like an anchor that no article holds).

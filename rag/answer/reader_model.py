@@ -20,6 +20,7 @@ from pathlib import Path
 
 from rag.answer.evidence_features import EVIDENCE_FEATURES, evidence_features
 from rag.answer.linear_model import LinearModel, matrix
+from rag.answer.selection import RELATIVE_KEEP
 from rag.answer.sentence_features import SENTENCE_FEATURES, Candidate, Lexicon
 from rag.answer.tree_model import TreeModel, ranker_from_json
 from rag.types import Question
@@ -42,7 +43,7 @@ class ReaderModel:
     # How probable, relative to the best sentence, a second one of the same passage must be to
     # join an answer that stays short (rag.answer.selection; learnt: the value with the best
     # recall out of fold).
-    second_sentence: float = 0.3
+    second_sentence: float = RELATIVE_KEEP["single"]
 
     def to_json(self) -> dict:
         return {"version": MODEL_VERSION, "sentence": self.sentence.to_json(), "evidence": self.evidence.to_json(),
@@ -60,7 +61,7 @@ class ReaderModel:
             raise ValueError("the reader model's features differ from the code's; run scripts/train_reader.py")
         return cls(s, e, float(d["min_confidence"]), float(d.get("coverage_floor", 0.0)),
                    float(d.get("coverage_floor_typed", 0.0)), d.get("meta", {}),
-                   float(d.get("second_sentence", 0.3)))
+                   float(d.get("second_sentence", RELATIVE_KEEP["single"])))
 
     def score(self, q: Question, cands: list[Candidate], lexicon: Lexicon) -> float:
         """Set each candidate's `p`; return the confidence that the best one answers `q`."""

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import rag.lang as language
 from rag.answer.linear_model import LinearModel
 from rag.answer.span_candidates import Span, candidate_spans, cited_sentences
 from rag.answer.span_features import SPAN_FEATURES, feature_matrix, span_features
@@ -24,10 +25,11 @@ from rag.types import Answer, Kind, Question, ShortAnswer, ShortItem
 
 MAX_SENTENCES = 2  # of an answer, searched for its short answer
 
-# Questions answered by an explanation, not a phrase: no short answer.
+# Questions answered by an explanation, not a phrase: no short answer. Chinese "why" is the
+# language pack's (为什么 that ends a question is 为 + 什么, "as what": a phrase answers).
 _EXPLAIN = re.compile(r"^\s*(why|how)\b(?!\s+(many|much|long|far|old|big|large|high|often|tall|wide|deep))|"
                       r"\b(explain|describe|what (did|does|do|has|have|will|would) .{1,60}\b(say|said|do|mean|think|propose|call for))\b|"
-                      r"为什么(?![？?]?\s*$)|为何|怎么|怎样|如何|什么意义|什么作用", re.I)
+                      rf"{language.pack('zh').question_kinds['why']}|怎么|怎样|如何|什么意义|什么作用", re.I)
 
 
 def explanatory(q: Question) -> bool:

@@ -74,6 +74,7 @@ class Question:
     context: str = ""  # text borrowed from the previous question for a follow-up
     participation: bool = False  # a who-question about who took part (attended, presided, spoke ...)
     topic: str = ""  # what an attribution question is about ("tourism" in "What did X say about tourism?")
+    attendance: str = ""  # for "who attended" (not "who presided"): the words that list who took part
 
     @property
     def intersect(self) -> bool:

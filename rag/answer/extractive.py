@@ -93,7 +93,8 @@ def score_sentences_semantic(q: Question, hits: list[Hit], similarity: Similarit
     article), words cannot match and the reader, trained on same-language pairs, does not apply:
     a sentence's probability is its embedding similarity mapped onto [0, 1]."""
     cands: dict[tuple[str, int], Candidate] = {}
-    for rank, hit in enumerate(hits[:SEMANTIC_PASSAGES]):
+    # "Who attended" reads every passage retrieved for the list of who took part.
+    for rank, hit in enumerate(hits if q.attendance else hits[:SEMANTIC_PASSAGES]):
         for i, span in enumerate(hit.sentences):
             c = Candidate(hit, rank, span, hit.text[span[0]:span[1]], i)
             cands.setdefault(c.key, c)

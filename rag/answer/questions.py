@@ -25,11 +25,38 @@ _KIND_PATTERNS = [(kind, re.compile("|".join(f"(?:{p.question_kinds[kind.value]}
 # News vocabulary like the synonyms and slot words below: data (rag/answer/vocab/news.json).
 PARTICIPATION = {stem(w) for w in news("en")["participation"]}
 ZH_PARTICIPATION = tuple(news("zh")["participation"])
+# Taking part said in more than one word ("took part"): matched as phrases.
+_PARTICIPATION_PHRASES = re.compile(r"\b(" + "|".join(news("en")["participation_phrases"]) + r")\b", re.I)
+
+
+# Taking part at all (attended, 出席), as opposed to a role in the event (presided, 主持).
+GENERIC_PARTICIPATION = set(news("en")["generic_participation_stems"])
+ZH_GENERIC_PARTICIPATION = tuple(news("zh")["generic_participation"])
+# What is searched, besides the question, for the whole list of who attended: the words of
+# every language, as a question in one may be answered by an article in another.
+ATTENDANCE_QUERY = " ".join(news(lang)["attendance_query"] for lang in ("en", "zh"))
+
+
+_ROLE_Q = re.compile(rf"\b({'|'.join(news('en')['roles'])})\b|{'|'.join(news('zh')['roles'])}", re.I)
+
+
+def asks_role(text: str) -> bool:
+    """'Who was the Mayor of Chengdu among the attendees': one person by role, not everyone."""
+    return bool(_ROLE_Q.search(text))
+
+
+def participation_asked(text: str, terms: list[str], lang: str) -> set[str]:
+    """The specific ways of taking part that a question asks about ("presided", 主持); empty
+    when it asks who took part at all ("attended", 出席)."""
+    if lang == "zh":
+        return {w for w in ZH_PARTICIPATION if w in text and w not in ZH_GENERIC_PARTICIPATION}
+    return set(canonical(terms)) & set(canonical(PARTICIPATION)) - GENERIC_PARTICIPATION
 
 
 def took_part(text: str) -> bool:
     """Whether a sentence says that someone took part (attended, presided, spoke, 出席, 主持 ...)."""
-    return bool(set(tokenize(text)) & PARTICIPATION) or any(w in text for w in ZH_PARTICIPATION)
+    return bool(set(tokenize(text)) & PARTICIPATION) or any(w in text for w in ZH_PARTICIPATION) \
+        or bool(_PARTICIPATION_PHRASES.search(text))
 
 
 # Question words carry no content; removed before Chinese text is cut into bigrams.
@@ -148,11 +175,14 @@ def analyse(text: str, previous: "Question | None" = None) -> Question:
     found, anchor_text = anchors(text)
     capitals = language.pack(lang).capitals
     kind, terms = detect_kind(text, lang), tokenize(strip_question_words(text), bigrams_only=True)
+    participation = kind == Kind.WHO and took_part(text)
     q = Question(text=text, lang=lang, kind=kind, terms=terms,
                  anchors=found, names=proper_names(text) if capitals else [], anchor_text=anchor_text,
                  phrases=name_phrases(text) if capitals else [], head=head_phrase(text) if capitals else "",
-                 participation=kind == Kind.WHO and (bool(set(terms) & PARTICIPATION)
-                                                     or any(w in text for w in ZH_PARTICIPATION)),
+                 participation=participation,
+                 attendance=ATTENDANCE_QUERY if participation and not participation_asked(text, terms, lang)
+                 and not asks_role(text)
+                 else "",
                  topic=about(text) or "")
     if previous is not None and is_follow_up(q, previous):
         # "Where was it held?" after "Who attended the seventh meeting?" is about the seventh meeting.

@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import Callable
 
 from rag.answer.citations import CitationList
-from rag.answer.expected_types import person_names, values
+from rag.answer.expected_types import values
 from rag.answer.questions import took_part
 from rag.answer.sentence_features import INTRODUCES_LIST, Candidate
 from rag.answer.vocabulary import replies
+from rag.answer.who_lists import participants
 from rag.types import Answer, Hit, Kind, Question, ShortAnswer, ShortItem
 
 # Sentences kept beside the best one must be at least this probable relative to it. A sentence
@@ -60,7 +61,7 @@ def select(q: Question, candidates: list[Candidate], article_groups: list[set[st
                 break
             keep = second if mode == "single" and second is not None and c.hit.id == best.hit.id \
                 else RELATIVE_KEEP[mode]
-            if c.score < keep * best.score and not (mode == "gather" and _as_good(c, best)):
+            if c.score < keep * best.score and not (mode == "gather" and (_as_good(c, best) or _lists_attendees(q, c))):
                 continue
             if mode == "gather" and (not item_cue(q, c) or c.hit.article_id != best.hit.article_id):
                 continue  # all the people of *that* event, not of another one
@@ -75,15 +76,16 @@ def select(q: Question, candidates: list[Candidate], article_groups: list[set[st
 
 
 def intersection(q: Question, candidates: list[Candidate], groups: list[set[str]]) -> Answer | None:
-    """'Who attended both meetings': the people named in a participation sentence of every
-    group of articles, each cited where each group names them; None when no one is common."""
+    """'Who attended both meetings': the people every group of articles says took part
+    (rag.answer.who_lists.participants), each cited where each group names them; None when no
+    one is common."""
     per_group: list[dict[str, Candidate]] = []
     for group in groups:
         named: dict[str, Candidate] = {}
         for c in candidates:  # best first, so each name keeps its most probable sentence
-            if c.hit.article_id in group and took_part(c.text):
-                for name in person_names(c.text, c.hit.lang):
-                    named.setdefault(name, c)
+            if c.hit.article_id in group:
+                for a, b in participants(c.text, c.hit.lang):
+                    named.setdefault(c.text[a:b], c)
         per_group.append(named)
     common = [n for n in per_group[0] if all(n in g for g in per_group[1:])]
     if not common:
@@ -109,6 +111,12 @@ def intersection(q: Question, candidates: list[Candidate], groups: list[set[str]
     text = say["named_at_each"].format(names=say["list_separator"].join(parts[:-1]) + last + parts[-1])
     short = ShortAnswer(items, 1.0, "list" if len(items) > 1 else "span") if items else None
     return Answer(text=text, answered=True, citations=cites.items(), sentences=sentences, short=short)
+
+
+def _lists_attendees(q: Question, c: Candidate) -> bool:
+    """For "who attended": a sentence that names people taking part is part of the list, however
+    little it shares with the question's words ("Other attendees included ...")."""
+    return bool(q.attendance) and bool(participants(c.text, c.hit.lang))
 
 
 def _as_good(c: Candidate, best: Candidate) -> bool:

@@ -20,7 +20,8 @@ from rag.answer.linear_model import LinearModel
 from rag.answer.span_candidates import Span, candidate_spans, cited_sentences
 from rag.answer.span_features import SPAN_FEATURES, feature_matrix, span_features
 from rag.answer.tree_model import TreeModel, ranker_from_json
-from rag.answer.who_lists import asks_role, list_items, people_span
+from rag.answer.questions import asks_role
+from rag.answer.who_lists import list_items, people_span
 from rag.types import Answer, Kind, Question, ShortAnswer, ShortItem
 
 MAX_SENTENCES = 2  # of an answer, searched for its short answer
@@ -77,7 +78,7 @@ def short_answer(q: Question, answer: Answer, model: LinearModel | TreeModel, we
     question's order ("June 29, June 26"), the same answer once ("Mayor of Chongqing")."""
     if not answer.answered or not answer.sentences or explanatory(q):
         return None
-    if q.participation and not asks_role(q):
+    if q.participation and not asks_role(q.text):
         found = list_items(q, answer)
         if found:
             return ShortAnswer(found, 1.0, "list" if len(found) > 1 else "span")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from rag.answer.expected_types import NOT_NAME
-from rag.answer.questions import PARTICIPATION, ZH_PARTICIPATION, canonical
+from rag.answer.questions import PARTICIPATION, ZH_PARTICIPATION, canonical, participation_asked
 from rag.answer.span_candidates import Span, cited_sentences
 from rag.answer.span_words import words, zh_words
 from rag.answer.vocabulary import news
@@ -20,9 +20,9 @@ _EN_NOT_PERSON = set(_EN["not_person"])
 _ZH_ROLE = re.compile(f"({'|'.join(_ZH['role_endings'])})$")
 # Words after which English lists who took part: "Also attending were ...", "attendees included ...".
 _LIST_CUE = re.compile("|".join(_EN["list_cues"]), re.I)
-_GENERIC_PART = set(_EN["generic_participation_stems"])
-_ZH_GENERIC_PART = tuple(_ZH["generic_participation"])
-_ROLE_Q = re.compile(rf"\b({'|'.join(_EN['roles'])})\b|{'|'.join(_ZH['roles'])}", re.I)
+# Words that name people in their capacity: English attendee lists carry them ("officials of
+# Chongqing Li Mingqing"), the capitalised titles of plans do not.
+_EN_CAPACITY = re.compile(rf"\b({'|'.join(_EN['roles'])}|official|representative)s?\b", re.I)
 
 
 def _en_people(sentence: str) -> list[tuple[int, int]]:
@@ -82,37 +82,37 @@ def _cues(sentence: str, lang: str, only: set[str] | None) -> list[int]:
     return [w.start for w in words(sentence, "en") if set(canonical(tokenize(w.text))) & pool]
 
 
-def asks_role(q: Question) -> bool:
-    """'Who was the Mayor of Chengdu among the attendees': one person by role, not everyone."""
-    return bool(_ROLE_Q.search(q.text))
-
-
 def list_items(q: Question, answer: Answer) -> list[ShortItem]:
-    """For 'who attended' and 'who spoke': the people each answer sentence says took part,
-    each cited. The people of a cue are the names before it in its clause ("Wang Xiaohui,
-    Secretary of ..., attended"), or, when none comes before, the names after it ("Also
-    attending were ..."). A question with a specific role ("presided", 主持) keeps only the
-    sentences with that role; a generic one ("attended", 出席) takes every way of taking part."""
-    if q.lang == "zh":
-        asked = {w for w in ZH_PARTICIPATION if w in q.text and w not in _ZH_GENERIC_PART}
-    else:
-        asked = set(canonical(q.terms)) & set(canonical(PARTICIPATION)) - _GENERIC_PART
+    """For 'who attended' and 'who spoke': the people each answer sentence says took part
+    (`participants`), each cited. A question with a specific role ("presided", 主持) keeps only
+    the sentences with that role; a generic one ("attended", 出席) takes every way of taking part."""
+    asked = participation_asked(q.text, q.terms, q.lang)
     sentences = cited_sentences(answer)
     narrow = bool(asked) and any(_cues(text, lang, asked) for _, _, text, lang in sentences)
     items: dict[str, ShortItem] = {}
     for _, s, sentence, lang in sentences:
-        cues = _cues(sentence, lang, asked if narrow else None)
-        if not cues:
-            continue
-        people = _zh_people(sentence) if lang == "zh" else _en_people(sentence)
-        bounds = [0] + cues
-        for k, cue in enumerate(cues):
-            before = [p for p in people if bounds[k] <= p[0] and p[1] <= cue]
-            after = [p for p in people if p[0] >= cue and (k + 1 >= len(cues) or p[1] <= cues[k + 1])]
-            if lang != "zh" and not _LIST_CUE.match(sentence, cue):
-                after = []  # "said in his speech that Xi Jinping ...": not a list of who took part
-            for i, j in before or after:
-                text = sentence[i:j]
-                items.setdefault(text, ShortItem(text, s["citation"], s["start"] + i, s["start"] + j))
+        for i, j in participants(sentence, lang, asked if narrow else None):
+            text = sentence[i:j]
+            items.setdefault(text, ShortItem(text, s["citation"], s["start"] + i, s["start"] + j))
     return list(items.values())
 
+
+def participants(sentence: str, lang: str, only: set[str] | None = None) -> list[tuple[int, int]]:
+    """Where `sentence` names the people it says took part (in the ways `only`, when given). The
+    people of a cue are the names before it in its clause ("Wang Xiaohui, Secretary of ...,
+    attended"), or, when none comes before, the names after it ("Also attending were ...")."""
+    cues = _cues(sentence, lang, only)
+    if not cues:
+        return []
+    people = _zh_people(sentence) if lang == "zh" else _en_people(sentence)
+    bounds = [0] + cues
+    out: list[tuple[int, int]] = []
+    for k, cue in enumerate(cues):
+        before = [p for p in people if bounds[k] <= p[0] and p[1] <= cue]
+        after = [p for p in people if p[0] >= cue and (k + 1 >= len(cues) or p[1] <= cues[k + 1])]
+        if lang != "zh" and not (_LIST_CUE.match(sentence, cue) and _EN_CAPACITY.search(sentence)):
+            # "said in his speech that Xi Jinping ...", "the attendees were briefed on the
+            # Consumer Product Industry Plan": not a list of who took part.
+            after = []
+        out += [p for p in before or after if p not in out]
+    return out

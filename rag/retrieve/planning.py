@@ -30,9 +30,11 @@ class Plan:
     groups: list[set[str]] | None = None  # a comparison of events: the articles of each anchor
     missing_what: str | None = None  # what the question names that no article holds
     topic: str = ""  # what an attribution question is about: searched on its own as well
+    attendance: str = ""  # "who attended": the words that list who took part, searched in each event's articles
 
 
 TOPIC_K = 2  # passages retrieved for an attribution question's topic alone
+ATTENDANCE_K = 4  # passages retrieved, per event, for the words that list who attended
 
 
 def search_text(q: Question, text: str) -> str:
@@ -83,7 +85,7 @@ def plan(q: Question, text: str, anchor_index: Mapping[str, set[str]], lexicon: 
                 articles = sorted(set(articles) & with_names)
     if unknown and not missing_what:
         missing_what = " ".join(unknown)
-    return Plan(search_text(q, text), articles, groups, missing_what, q.topic)
+    return Plan(search_text(q, text), articles, groups, missing_what, q.topic, q.attendance)
 
 
 def retrieve(p: Plan, retriever: Retriever, lang: str, top_k: int, mode: Mode, timings: dict[str, float],
@@ -101,7 +103,7 @@ def retrieve(p: Plan, retriever: Retriever, lang: str, top_k: int, mode: Mode, t
                     seen.add(h.id)
                     hits.append(h)
         hits.sort(key=lambda h: -h.score)
-        return hits
+        return hits + _attendance(p, retriever, lang, p.groups, hits, timings)
     hits = retriever.retrieve(p.query, lang, top_k, articles=p.articles if not p.missing_what else None,
                               mode=mode, timings=timings, query_vector=query_vector)
     if p.topic and not p.missing_what:
@@ -112,4 +114,29 @@ def retrieve(p: Plan, retriever: Retriever, lang: str, top_k: int, mode: Mode, t
         hits += [h for h in retriever.retrieve(p.topic, lang, TOPIC_K, articles=p.articles, mode=mode,
                                                timings=extra) if h.id not in seen]
         timings["topic"] = sum(extra.values())
+    if not p.missing_what and hits:
+        # Without anchors, the event is the best passage's article.
+        hits += _attendance(p, retriever, lang, [set(p.articles or [hits[0].article_id])], hits, timings)
     return hits
+
+
+def _attendance(p: Plan, retriever: Retriever, lang: str, events: list[set[str]], hits: list[Hit],
+                timings: dict[str, float]) -> list[Hit]:
+    """For "who attended": the passages of each event that list who took part. The question's
+    words find the passage on the main guests; "Other attendees included ..." often sits at the
+    article's end, matching only the event, and is missed, so the list came out short."""
+    if not p.attendance:
+        return []
+    seen = {h.id for h in hits}
+    extra: list[Hit] = []
+    spent: dict[str, float] = {}
+    # The listing words are few and plain: matched as words, with no query vector to compute.
+    mode = Mode.BM25 if retriever.bm25 is not None else Mode.HYBRID
+    for event in events:
+        for h in retriever.retrieve(p.attendance, lang, ATTENDANCE_K, articles=sorted(event), mode=mode,
+                                    timings=spent):
+            if h.id not in seen:
+                seen.add(h.id)
+                extra.append(h)
+    timings["attendance"] = sum(spent.values())
+    return extra

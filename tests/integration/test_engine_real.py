@@ -24,6 +24,31 @@ def test_who_attended_the_seventh_meeting(real_engine):
     assert "Chen Min'er" not in data["answer"]  # he chaired the fifth, not the seventh
 
 
+def test_who_attended_lists_the_other_attendees_at_the_end_of_the_article_too(real_engine):
+    data = ask(real_engine, "Who attended the fifth meeting?")
+    names = [i["text"] for i in data["short_answer"]["items"]]
+    for name in ("Chen Min'er", "Wang Xiaohui", "Tian Xiangli", "Li Mingqing", "Shi Xiaolin", "Luo Qiang"):
+        assert name in names
+    assert {c["article_id"] for c in data["citations"]} == {FIFTH}
+
+
+def test_a_chinese_who_list_names_the_same_people_as_the_english_one(real_engine):
+    en = [i["text"] for i in ask(real_engine, "Who attended the seventh meeting?")["short_answer"]["items"]]
+    zh = [i["text"] for i in ask(real_engine, "谁出席了第七次会议？")["short_answer"]["items"]]
+    assert {"黄强", "胡衡华", "施小琳", "罗蔺"} <= set(zh) and {"Huang Qiang", "Shi Xiaolin", "Luo Lin"} <= set(en)
+    assert len(zh) == len(en)
+
+
+@pytest.mark.parametrize("question", [
+    "Who attended both the fifth and the seventh joint meetings?",
+    "Who took part in both the fifth and the seventh meetings?",
+])
+def test_who_attended_both_meetings_is_everyone_both_list(real_engine, question):
+    items = ask(real_engine, question)["short_answer"]["items"]
+    assert {i["text"] for i in items} == {"Wang Xiaohui", "Hu Henghua", "Huang Qiang", "Shi Xiaolin", "Luo Lin",
+                                          "Zheng Xiangdong"}
+
+
 def test_chinese_question_gets_a_chinese_answer(real_engine):
     data = ask(real_engine, "谁主持了第七次会议座谈会？")
     assert data["answered"]

@@ -9,6 +9,7 @@ import pytest
 from rag.answer import abstention, extractive, reader_model, vocabulary
 from rag.answer.citations import check
 from rag.answer.questions import analyse
+from rag.answer.who_lists import list_items
 from tests.support.hits import Lexicon, make_hit
 
 SEVENTH = [
@@ -111,6 +112,32 @@ def test_a_question_about_two_events_needs_evidence_of_each():
     # No sentence of the second event: the least of the two events' confidences is 0.
     one = run(question, article_groups=[{"art1"}, {"art9"}])
     assert not one.answered and one.confidence == 0.0
+
+
+def test_who_attended_takes_every_sentence_of_the_event_that_lists_who_took_part():
+    # The passage of the other attendees shares no word with the question but the event's.
+    others = make_hit("d", "Attendees also included provincial officials such as Shi Xiaolin and Luo Lin. "
+                           "Representatives of the commission were present as well.", start=900)
+    a = run("Who attended the seventh meeting?", hits=SEVENTH[:2] + [others])
+    assert a.answered
+    for name in ("Yuan Jiajun", "Wang Xiaohui", "Wu Hao", "Shi Xiaolin", "Luo Lin"):
+        assert name in a.text
+    names = {i.text for i in list_items(analyse("Who attended the seventh meeting?"), a)}  # the short answer's
+    assert names >= {"Yuan Jiajun", "Wang Xiaohui", "Shi Xiaolin", "Luo Lin"}
+
+
+def test_people_two_events_share_are_those_each_says_took_part_not_whom_a_speech_names():
+    fifth = [make_hit("f1", "Chen Min'er presided over the fifth session. Wang Xiaohui, Secretary of the Sichuan "
+                            "Committee, attended the session. Chen Min'er said in his speech that General Secretary "
+                            "Xi Jinping has great expectations.", article="art2", title="Fifth Session Kicks Off")]
+    seventh = [make_hit("s1", "Yuan Jiajun presided over the seventh meeting. Wang Xiaohui, Secretary of the Sichuan "
+                              "Committee, attended the meeting. Yuan Jiajun said in his speech that General Secretary "
+                              "Xi Jinping has proposed important ideas.")]
+    a = run("Who attended both the fifth session and the seventh meeting?", hits=seventh + fifth,
+            article_groups=[{"art2"}, {"art1"}])
+    assert a.answered and "Wang Xiaohui" in a.text
+    assert "Xi Jinping" not in a.text
+    assert [i.text for i in a.short.items] == ["Wang Xiaohui"]
 
 
 def test_unrelated_question_abstains():

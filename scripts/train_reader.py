@@ -53,6 +53,7 @@ from rag.eval import squad_metrics as S  # noqa: E402
 from rag.eval.corpus import write_articles  # noqa: E402
 from rag.eval.datasets import load_dataset  # noqa: E402
 from rag.eval.types import Dataset  # noqa: E402
+from rag.store.manifest import load_manifest  # noqa: E402
 
 log = logging.getLogger("train_reader")
 
@@ -107,6 +108,15 @@ class Item:
     X: np.ndarray | None = None
 
 
+def foreign_articles(index: Path, folder: Path) -> list[str]:
+    """The ids of the articles of the index at `index` that were read from outside `folder`."""
+    manifest = load_manifest(index)
+    if manifest is None:
+        return []
+    root = folder.resolve()
+    return sorted(aid for aid, entry in manifest.articles.items() if not Path(entry["path"]).resolve().is_relative_to(root))
+
+
 def engine_for(name: str, ds: Dataset, work: Path) -> tuple[Engine, Path]:
     if ds.articles is None:
         folder = DEFAULT_ARTICLES
@@ -115,6 +125,12 @@ def engine_for(name: str, ds: Dataset, work: Path) -> tuple[Engine, Path]:
         base = work / f"{ds.name}-{ds.corpus_key}"
         folder = write_articles(ds, base / "articles")
         index = base / "index"
+    foreign = foreign_articles(index, folder)
+    if foreign:
+        # Ingesting here would add this checkout's copy of the articles beside the other one
+        # (ids with a suffix): retrieval and labels change, and the models with them.
+        raise SystemExit(f"{index} holds articles that were not read from {folder} ({', '.join(foreign[:3])}): "
+                         "another checkout trained with this --work; give each checkout its own --work")
     engine = Engine(Settings.from_env(index_dir=index))
     t = time.perf_counter()
     report = engine.ingest([folder])

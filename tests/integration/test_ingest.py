@@ -79,6 +79,21 @@ def test_a_moved_folder_keeps_its_article_ids(fake_engine, articles_copy):
     assert len(added.articles_added) == 1 and added.articles_added[0].startswith(FIFTH + "-")  # a namesake
 
 
+def test_training_refuses_an_index_where_another_checkout_put_its_copy_of_the_articles(fake_engine, articles_copy):
+    # A second checkout's training run with the same --work ingests its copy of the articles
+    # beside these (ids with a suffix): its evidence, and the models, would change unseen.
+    train_reader = pytest.importorskip("scripts.train_reader")
+    index = fake_engine().settings.index_dir
+    fake_engine().ingest([articles_copy])
+    assert train_reader.foreign_articles(index, articles_copy) == []
+    other = articles_copy.with_name("other-checkout")
+    shutil.copytree(articles_copy, other)
+    fake_engine().ingest([other])
+    foreign = train_reader.foreign_articles(index, articles_copy)
+    assert len(foreign) == 2 and all(aid.startswith((FIFTH + "-", SEVENTH + "-")) for aid in foreign)
+    assert train_reader.foreign_articles(index.with_name("none"), articles_copy) == []
+
+
 def test_prune_removes_articles_whose_files_are_gone(fake_engine, articles_copy):
     e = fake_engine()
     e.ingest([articles_copy])

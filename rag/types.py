@@ -156,6 +156,9 @@ class Answer:
     sentences: list[dict] = field(default_factory=list)  # [{"text", "citation"}]
     confidence: float | None = None  # probability that the evidence answers the question
     short: ShortAnswer | None = None  # the exact phrase that answers (rag/answer/short_answer.py)
+    # What the coverage floor was compared with (the best sentence's coverage of the question),
+    # so that training chooses the floor on the very value the engine compares.
+    coverage: float | None = None
 
 
 # -- what the engine returns -------------------------------------------------------------------

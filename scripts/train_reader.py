@@ -326,7 +326,7 @@ def cross_validate(engines: dict[str, Engine], items: list[Item], k: int,
                 a = engines[it.set].read(it.ev, model, min_confidence=0.0, short=False)
                 out[second][i] = {"set": it.set, "id": it.qid, "answerable": it.answerable,
                                   "typed": it.ev.q.kind in TYPED,
-                                  "topic": topic_of(it, a),
+                                  "topic": topic_of(a),
                                   "confidence": a.confidence if a.answered else 0.0, "hard_abstain": not a.answered,
                                   "correct": a.answered and holds_answer(a.text, it.answers),
                                   "support": any(holds_answer(c.text, it.answers) for c in a.citations),
@@ -352,14 +352,11 @@ def choose_second(by_second: dict[float, list[dict]], t: float, floor: float, ty
     return best, table
 
 
-def topic_of(it: Item, a) -> float | None:
-    """What the coverage floors compare (rag.answer.extractive.answer): the coverage of the most
-    probable sentence; None when the engine does not compare it (an abstention, a sentence in
-    another language than the question's)."""
-    if not a.answered or not it.cands:
-        return None
-    top = max(it.cands, key=lambda c: c.p)
-    return top.features["cov_ctx"] if top.hit.lang == it.ev.q.lang else None
+def topic_of(a) -> float | None:
+    """What the coverage floors compare (rag.answer.extractive.answer): the coverage of the best
+    sentence of this very answer; None when the engine does not compare it (an abstention, a
+    sentence in another language than the question's, an intersection of two events)."""
+    return a.coverage if a.answered else None
 
 
 def abstains(r: dict, t: float, floor: float = 0.0, typed_floor: float = 0.0) -> bool:

@@ -170,15 +170,19 @@ def answer(q: Question, hits: list[Hit], lexicon: Lexicon, model: ReaderModel, q
             return both
     # Coverage of the question's words means nothing across languages (a Chinese question, an
     # English article): the floors hold for a sentence in the question's language.
-    best_topic = max((c.features.get("cov_ctx", 1.0) if c.hit.lang == q.lang else 1.0 for c in candidates[:1]),
-                     default=0.0)
+    best_topic: float | None = 0.0  # what the floor compares, None when it does not apply
+    if candidates:
+        top = candidates[0]
+        best_topic = top.features.get("cov_ctx", 1.0) if top.hit.lang == q.lang else None
     floor = model.coverage_floor_typed if q.kind in TYPED else model.coverage_floor
-    if best_topic < floor:
+    if best_topic is not None and best_topic < floor:
         # Like an anchor no article holds: no sentence is about what the question asks.
         what = missing_phrase(q, [h.meta.get("title", "") + "\n" + h.text for h in hits], lexicon)
-        return abstain(q, hits, what=quote(what, q) if what else None, confidence=0.0,
-                       reason=f"the best sentence covers too little of the question ({best_topic:.2f} < {floor:.2f})"
-                              + (f"; not in the evidence: {what}" if what else ""))
+        out = abstain(q, hits, what=quote(what, q) if what else None, confidence=0.0,
+                      reason=f"the best sentence covers too little of the question ({best_topic:.2f} < {floor:.2f})"
+                             + (f"; not in the evidence: {what}" if what else ""))
+        out.coverage = best_topic
+        return out
     if q.kind == Kind.QUANTITY:
         candidates = [c for c in candidates if states_figure(q.text, c.text)]
         if not candidates:
@@ -201,4 +205,5 @@ def answer(q: Question, hits: list[Hit], lexicon: Lexicon, model: ReaderModel, q
         chosen = expand_lists(chosen, list_items)
     out = compose(q, chosen)
     out.confidence = confidence
+    out.coverage = best_topic
     return out

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from rag.answer.expected_types import DATES, FIGURE
+from rag.answer.expected_types import DATES, FIGURE, NOT_NAME, person_names
 from rag.answer.span_words import NUMBER_WORDS, ZH_NAME_TAGS, Word, words
 from rag.types import Answer
 
@@ -224,6 +224,8 @@ def enumerations(sentence: str, ws: Sequence[Word], lang: str) -> list[Span]:
                         items = [first, *kept, last]
                         if lang != "zh" and len({kind(a, b) for a, b in items}) != 1:
                             continue  # "In 2022, Chen Min'er ...": a date and a name are not a list
+                        if lang != "zh" and {"person", "title"} <= {_name_sort(ws, a, b) for a, b in items}:
+                            continue  # "Wu Hao, Secretary General of the ...": a name and its title
                         a, b = ws[first[0]].start, ws[last[1] - 1].end
                         if b - a > MAX_LIST_CHARS:
                             continue
@@ -235,6 +237,20 @@ def enumerations(sentence: str, ws: Sequence[Word], lang: str) -> list[Span]:
 
 
 ARTICLES = {"a", "an", "the"}
+
+
+def _name_sort(ws: Sequence[Word], a: int, b: int) -> str | None:
+    """Of an English item: "person" when it is written like a person's name, two capitalised
+    words neither of which names a role, a body or a month ("Wu Hao", "Chen Min'er"); "title"
+    when it is capitalised and has such a word or a function word ("Secretary General of the
+    National Development"); None otherwise ("Chengdu-Chongqing Middle Line", "Sichuan")."""
+    content = [w for w in ws[a:b] if not w.punct]
+    if not content or not content[0].text[:1].isupper():
+        return None
+    if any(w.stop or w.text.lower() in NOT_NAME for w in content):
+        return "title"
+    text = " ".join(w.text for w in content)
+    return "person" if person_names(text, "en") == [text] else None
 
 
 def _apposition(ws: Sequence[Word], seg: tuple[int, int], before: tuple[int, int]) -> bool:

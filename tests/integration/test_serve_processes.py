@@ -4,6 +4,7 @@ sharing one index folder (cases 2, 7, 10, 11 and 12). The real model and a real 
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 
@@ -213,3 +214,18 @@ def test_the_like_handler_takes_votes_not_payloads(shared):
     assert not results[30]["success"] and "too many votes" in results[30]["output"]["error"]
     lines = feedback.read_text("utf-8").splitlines()
     assert len(lines) == 30 + len(before) and all(len(line) < 20_000 for line in lines)
+
+
+def test_sigterm_stops_the_app_cleanly_and_removes_its_temporary_files(shared, tmp_path):
+    """`kill` (SIGTERM) stops the app as Ctrl+C does: exit code 0, and the folder it keeps the
+    Evaluation tab's downloads in is gone (each start used to leave one in /tmp)."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    server = Server(shared[1], env={"TMPDIR": str(tmp), "RAG_LOG_FILE": str(tmp_path / "serve.log")})
+    made = [p.name for p in tmp.iterdir() if p.name.startswith("rag-eval-downloads-")]
+    assert made, f"the app made no downloads folder in {tmp}: {sorted(os.listdir(tmp))}"
+    server.proc.terminate()
+    assert server.proc.wait(timeout=60) == 0, server.log
+    left = [p.name for p in tmp.iterdir() if p.name.startswith("rag-eval-downloads-")]
+    assert left == [], left
+    assert "Traceback" not in server.log

@@ -160,3 +160,22 @@ def test_the_second_sentence_ratio_travels_with_the_model():
     assert 0.0 <= d["second_sentence"] <= 1.0
     d["second_sentence"] = 0.123
     assert reader_model.ReaderModel.from_json(d).second_sentence == 0.123
+
+
+def test_the_coverage_floor_compares_the_coverage_the_answer_reports():
+    """Training chooses the floor on `Answer.coverage` (scripts/train_reader.py topic_of): it must
+    be the very value the engine compares, so a floor just above it abstains and one at it does not."""
+    from dataclasses import replace
+
+    from rag.answer import extractive
+
+    hits = [make_hit("p1", "The Glimmerbrook summit was held in Lanternfield. Delegates from nine towns signed a compact.",
+                     article="glimmer", title="Glimmerbrook summit")]
+    q = analyse("Where was the Glimmerbrook summit held?")
+    model = replace(reader_model.load(), coverage_floor=0.0, coverage_floor_typed=0.0)
+    free = extractive.answer(q, hits, Lexicon(hits), model, None, 0.0)
+    assert free.answered and 0.0 < free.coverage <= 1.0
+    at = extractive.answer(q, hits, Lexicon(hits), replace(model, coverage_floor=free.coverage), None, 0.0)
+    assert at.answered and at.coverage == free.coverage
+    above = extractive.answer(q, hits, Lexicon(hits), replace(model, coverage_floor=free.coverage + 0.01), None, 0.0)
+    assert not above.answered and "covers too little" in above.reason and above.coverage == free.coverage

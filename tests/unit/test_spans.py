@@ -84,6 +84,9 @@ def test_an_enumeration_is_one_candidate_with_its_items(sentence, lang, whole, i
     ("1994年，他在北京工作。", "zh"),  # a Chinese comma ends a clause, not an item
     ("Wang Xiaohui attended. Hu Henghua spoke.", "en"),
     ("He said \"yes\" and left.", "en"),  # a quote inside an item ends the enumeration
+    # a person and the title in apposition to the name are not two items, and an "and" inside
+    # the title does not make a third
+    ("Wu Hao, Secretary General of the National Development and Reform Commission, was invited.", "en"),
 ])
 def test_no_enumeration_across_kinds_or_clauses(sentence, lang):
     assert lists(sentence, lang) == {}
@@ -224,4 +227,5 @@ def test_two_events_with_nothing_in_common_fall_back_to_the_best_span_overall():
     seventh = "Bishan."
     pairs = [short_answer.spans_of(analyse("When?"), _two_events(fifth, seventh), {}, arts) for arts in ({"art5"}, {"art7"})]
     assert short_answer.in_common(pairs, short_answer.load().spans, 0.0) is None
+
 

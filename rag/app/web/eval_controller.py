@@ -47,7 +47,9 @@ class EvalTab:
         self.settings = settings
         self.index_dir = Path(settings.index_dir)
         self.runner = EvalRunner(engine, self.index_dir, initializer)
-        self._downloads = Path(tempfile.mkdtemp(prefix="rag-eval-downloads-"))
+        # Removed when the app exits: every start of the app would otherwise leave one behind.
+        self._tmp = tempfile.TemporaryDirectory(prefix="rag-eval-downloads-")
+        self._downloads = Path(self._tmp.name)
         self._cache: dict[str, dict[str, Any]] = {}
         self._cache_lock = threading.Lock()
 

@@ -139,6 +139,20 @@ def _warm_up(engine) -> None:
         log.exception("warm-up failed (the first question will try again)")
 
 
+def _stop_on_sigterm() -> None:
+    """`kill`, systemd and container stops send SIGTERM: stop as on Ctrl+C, so that the server,
+    the index and the app's temporary files are closed and removed rather than left behind."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def serve(index_dir: Path | str | None = None, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
           auth: str | None = None, ingest: bool | None = None, chroma_url: str | None = None,
           block: bool = True, **llm) -> str:
@@ -166,6 +180,7 @@ def serve(index_dir: Path | str | None = None, host: str = DEFAULT_HOST, port: i
               flush=True)
     print(f"Chat app running at {url} (Ctrl+C to stop)", flush=True)
     if block:
+        _stop_on_sigterm()
         try:
             demo.block_thread()
         except KeyboardInterrupt:

@@ -178,9 +178,10 @@ def serve(index_dir: Path | str | None = None, host: str = DEFAULT_HOST, port: i
     if host not in ("127.0.0.1", "localhost", "::1") and not credentials:
         print(f"warning: listening on {host} without --auth: anyone who can reach it can ask and upload",
               flush=True)
+    if block:
+        _stop_on_sigterm()  # before the line that says it runs: a stop may follow that line at once
     print(f"Chat app running at {url} (Ctrl+C to stop)", flush=True)
     if block:
-        _stop_on_sigterm()
         try:
             demo.block_thread()
         except KeyboardInterrupt:

@@ -114,7 +114,8 @@ def foreign_articles(index: Path, folder: Path) -> list[str]:
     if manifest is None:
         return []
     root = folder.resolve()
-    return sorted(aid for aid, entry in manifest.articles.items() if not Path(entry["path"]).resolve().is_relative_to(root))
+    return sorted(aid for aid, entry in manifest.articles.items()
+                  if not Path(entry["path"]).resolve().is_relative_to(root))
 
 
 def engine_for(name: str, ds: Dataset, work: Path) -> tuple[Engine, Path]:

@@ -169,8 +169,8 @@ def test_the_coverage_floor_compares_the_coverage_the_answer_reports():
 
     from rag.answer import extractive
 
-    hits = [make_hit("p1", "The Glimmerbrook summit was held in Lanternfield. Delegates from nine towns signed a compact.",
-                     article="glimmer", title="Glimmerbrook summit")]
+    text = "The Glimmerbrook summit was held in Lanternfield. Delegates from nine towns signed a compact."
+    hits = [make_hit("p1", text, article="glimmer", title="Glimmerbrook summit")]
     q = analyse("Where was the Glimmerbrook summit held?")
     model = replace(reader_model.load(), coverage_floor=0.0, coverage_floor_typed=0.0)
     free = extractive.answer(q, hits, Lexicon(hits), model, None, 0.0)

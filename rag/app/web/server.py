@@ -5,6 +5,7 @@ with its login throttle (launch, login_checker), and the index brought up to dat
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import time
 from pathlib import Path
@@ -142,8 +143,6 @@ def _warm_up(engine) -> None:
 def _stop_on_sigterm() -> None:
     """`kill`, systemd and container stops send SIGTERM: stop as on Ctrl+C, so that the server,
     the index and the app's temporary files are closed and removed rather than left behind."""
-    import signal
-
     if threading.current_thread() is not threading.main_thread():
         return
 

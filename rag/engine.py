@@ -217,7 +217,7 @@ class Engine:
         if out.answered and short and out.short is None:
             sm = short_answer.load()
             out.short = short_answer.short_answer(ev.q, out, sm.spans, question_weights(ev.q, ev.lexicon),
-                                                  sm.min_probability, ev.groups)
+                                                  sm.min_probability, ev.groups, sm.sharpness)
         return out
 
     def _extractive(self, question: str, top_k: int | None, history: list[str] | None,

@@ -17,9 +17,11 @@ CC BY-SA 4.0; our eval/questions.jsonl, whose `gold_short` answers are the label
    sentences (`--model linear`); exact match and F1 are
    computed on what the engine would print: the short answer, or the empty answer when it
    abstains (an unanswerable question is right only then).
-4. `min_probability`, under which no short answer is given (the sentences still are), is the
-   value that maximises mean F1 over the sets, each set counting the same.
-The final model is trained on every fold. Deterministic: LightGBM with `deterministic`, one seed
+4. `min_probability`, under which no short answer is given (the sentences still are), and the
+   sharpness of the expected-F1 choice among the spans (short_answer.choose; or none: the most
+   probable span) are the pair that maximises mean F1 over the sets, each set counting the same.
+The final model is trained on every fold; with `--keep-model` the span trees already in `--out` are
+kept and only the two settings of step 4 are learnt. Deterministic: LightGBM with `deterministic`, one seed
 and a fixed thread count, L-BFGS from zero weights, and PYTHONHASHSEED=0 (train_reader.fix_hash_seed).
 """
 
@@ -116,9 +118,12 @@ def relevance(f1: np.ndarray, y: np.ndarray, labels: str) -> np.ndarray:
     return np.where(y, 4, np.minimum(np.floor(f1 * 4), 3)).astype(int)
 
 
-def prediction(row: dict, model, min_p: float) -> tuple[str, float]:
+def prediction(row: dict, model, min_p: float, sharpness: float | None = None, p: np.ndarray | None = None,
+               chosen: int | None = None) -> tuple[str, float]:
     """What `rag eval` scores for a row: the short answer; the answer's text when the question
-    asks for an explanation or no span is probable enough; '' for an abstention."""
+    asks for an explanation or no span is probable enough; '' for an abstention. `p` (the
+    model's probabilities of the row's spans) and `chosen` (short_answer.choose's index at
+    `sharpness`) may be given when already computed."""
     if not row["answered"]:
         return "", 0.0
     if row["list"]:
@@ -126,13 +131,13 @@ def prediction(row: dict, model, min_p: float) -> tuple[str, float]:
     if row["X"] is None or not len(row["spans"]):
         return row["answer_text"], 0.0
     if row.get("events"):
-        each = short_answer.of_events(row["intersect"], row["events"], model, min_p)
+        each = short_answer.of_events(row["intersect"], row["events"], model, min_p, sharpness)
         if each is not None:
             return each.text, each.confidence
-    p = model.predict(row["X"])
-    i = int(np.argmax(p))
-    if p[i] < min_p:
-        return row["answer_text"], float(p[i])
+    p = model.predict(row["X"]) if p is None else p
+    if p.max() < min_p:
+        return row["answer_text"], float(p.max())
+    i = short_answer.choose(p, row["spans"], sharpness) if chosen is None else chosen
     return row["spans"][i], float(p[i])
 
 
@@ -140,6 +145,8 @@ def prediction(row: dict, model, min_p: float) -> tuple[str, float]:
 TREE_PARAMS = {"objective": "lambdarank", "num_leaves": 31, "learning_rate": 0.05, "min_data_in_leaf": 50,
                "feature_fraction": 0.5, "lambda_l2": 1.0, "lambdarank_truncation_level": 20, "max_depth": 8}
 TREE_ROUNDS = 200
+# Candidate sharpness of the expected-F1 choice (short_answer.choose); None is the most probable span.
+SHARPNESS = (None, 1.0, 1.5, 2.0, 3.0)
 
 
 def fit(rows: list[dict], kind: str = "trees", labels: str = "best") -> LinearModel | TreeModel:
@@ -183,6 +190,9 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=None)
     ap.add_argument("--model", choices=["trees", "linear"], default="trees",
                     help="the span ranker: boosted trees (LightGBM lambdarank) or a conditional logit")
+    ap.add_argument("--keep-model", action="store_true",
+                    help="keep the span trees of --out; learn only min_probability and the sharpness "
+                         "(both cross-validated as always, on span models retrained per fold)")
     ap.add_argument("--labels", choices=LABELS, default="best",
                     help="the trees' labels: the best spans only, or every span graded by its F1")
     args = ap.parse_args()
@@ -211,29 +221,44 @@ def main() -> None:
     # Out-of-fold span choice.
     oof_models = {f: fit([r for r in rows if r["fold"] != f], args.model, args.labels) for f in range(args.folds)}
 
-    def preds_at(min_p: float) -> list[str]:
-        return [prediction(r, oof_models[r["fold"]], min_p)[0] for r in rows]
+    probs = [oof_models[r["fold"]].predict(r["X"]) if r["X"] is not None and len(r["spans"]) else None for r in rows]
+    chosen = {sh: [short_answer.choose(p, r["spans"], sh) if p is not None else None for r, p in zip(rows, probs)]
+              for sh in SHARPNESS}
+
+    def preds_at(min_p: float, sharpness: float | None) -> list[str]:
+        return [prediction(r, oof_models[r["fold"]], min_p, sharpness, p, c)[0]
+                for r, p, c in zip(rows, probs, chosen[sharpness])]
 
     grid = [round(x, 2) for x in np.arange(0.0, 0.61, 0.05)]
-    by_p = {}
-    for mp in grid:
-        pr = preds_at(mp)
-        by_p[mp] = {s: scores([r for r in rows if r["set"] == s], [p for r, p in zip(rows, pr) if r["set"] == s])
-                    for s in sets}
-    best = max(grid, key=lambda mp: (round(np.mean([by_p[mp][s]["f1"] for s in sets]), 6), -mp))
-    final = fit(rows, args.model, args.labels)
+    by_setting = {}
+    for sh in SHARPNESS:
+        for mp in grid:
+            pr = preds_at(mp, sh)
+            by_setting[mp, sh] = {s: scores([r for r in rows if r["set"] == s],
+                                            [p for r, p in zip(rows, pr) if r["set"] == s]) for s in sets}
+    # Ties go to the lower min_probability, then to the simpler choice (SHARPNESS's order).
+    best_p, best_sh = max(by_setting, key=lambda k: (round(np.mean([by_setting[k][s]["f1"] for s in sets]), 6),
+                                                     -k[0], -SHARPNESS.index(k[1])))
+    by_p = {mp: by_setting[mp, best_sh] for mp in grid}
+    best = best_p
+    kept = short_answer.load(args.out) if args.keep_model else None
+    final = kept.spans if kept else fit(rows, args.model, args.labels)
     meta = {"model": args.model, "cv": by_p[best], "cv_by_min_probability": {str(k): v for k, v in by_p.items()},
+            "cv_by_sharpness": {str(sh): by_setting[best, sh] for sh in SHARPNESS},
             "min_positive_f1": MIN_POSITIVE_F1, "folds": args.folds}
     if args.model == "linear":
         meta["weights"] = dict(zip(SPAN_FEATURES, final.coef.round(4).tolist()))
     else:
         meta["params"], meta["rounds"], meta["labels"] = TREE_PARAMS, TREE_ROUNDS, args.labels
-    model = short_answer.ShortModel(final, best, meta)
+    if kept:
+        meta["trees"] = f"kept from {args.out.name} (--keep-model): " + kept.meta.get("trees", "trained by this script")
+        meta["trees_cv"] = kept.meta.get("trees_cv", kept.meta.get("cv"))  # when they were trained
+    model = short_answer.ShortModel(final, best, meta, best_sh)
     # One line: the tree table is some 12,000 numbers, which one per line would make 60,000 lines.
     args.out.write_text(json.dumps(model.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n", "utf-8")
-    args.results.write_text(json.dumps({"min_probability": best, **model.meta}, indent=1, ensure_ascii=False) + "\n",
-                            "utf-8")
-    print(f"min_probability {best}")
+    args.results.write_text(json.dumps({"min_probability": best, "sharpness": best_sh, **model.meta}, indent=1,
+                                       ensure_ascii=False) + "\n", "utf-8")
+    print(f"min_probability {best}, sharpness {best_sh}")
     print(f"{'set':6} {'n':>5} {'EM':>6} {'F1':>6} {'EM ans':>7} {'F1 ans':>7} {'EM unans':>8} {'median':>6}")
     for s, m in by_p[best].items():
         print(f"{s:6} {m['questions']:5d} {m['em']:6.3f} {m['f1']:6.3f} {m['em_answerable']:7.3f} "

@@ -12,8 +12,10 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 import rag.lang as language
 from rag.answer.linear_model import LinearModel
@@ -22,9 +24,11 @@ from rag.answer.span_features import SPAN_FEATURES, feature_matrix, span_feature
 from rag.answer.tree_model import TreeModel, ranker_from_json
 from rag.answer.questions import asks_role
 from rag.answer.who_lists import list_items, people_span
+from rag.lang import CJK
 from rag.types import Answer, Kind, Question, ShortAnswer, ShortItem
 
 MAX_SENTENCES = 2  # of an answer, searched for its short answer
+DECODE_TOP = 20  # the most probable spans among which the expected overlap chooses
 
 # Questions answered by an explanation, not a phrase: no short answer. Chinese "why" is the
 # language pack's (为什么 that ends a question is 为 + 什么, "as what": a phrase answers).
@@ -71,11 +75,13 @@ def spans_of(q: Question, answer: Answer, weights: dict[str, float],
 
 
 def short_answer(q: Question, answer: Answer, model: LinearModel | TreeModel, weights: dict[str, float],
-                 min_probability: float = 0.0, events: list[set[str]] | None = None) -> ShortAnswer | None:
+                 min_probability: float = 0.0, events: list[set[str]] | None = None,
+                 sharpness: float | None = None) -> ShortAnswer | None:
     """The short answer of an extractive `answer` (rag.types.Answer), or None: when it
     abstained, when the question asks for an explanation, or when no span is probable enough.
     A question about several `events` (the articles of each) gets one answer per event, in the
-    question's order ("June 29, June 26"), the same answer once ("Mayor of Chongqing")."""
+    question's order ("June 29, June 26"), the same answer once ("Mayor of Chongqing").
+    `sharpness`: see `choose`."""
     if not answer.answered or not answer.sentences or explanatory(q):
         return None
     if q.participation and not asks_role(q.text):
@@ -84,20 +90,20 @@ def short_answer(q: Question, answer: Answer, model: LinearModel | TreeModel, we
             return ShortAnswer(found, 1.0, "list" if len(found) > 1 else "span")
     if events and len(events) > 1:
         each = of_events(q.intersect, [spans_of(q, answer, weights, articles) for articles in events], model,
-                         min_probability)
+                         min_probability, sharpness)
         if each is not None:
             return each
-    return _best(q, answer, model, weights, min_probability)
+    return pick(spans_of(q, answer, weights), model, min_probability, sharpness)
 
 
 def of_events(intersect: bool, pairs_by_event: list[list[tuple[Span, dict]]], model: LinearModel | TreeModel,
-              min_probability: float) -> ShortAnswer | None:
+              min_probability: float, sharpness: float | None = None) -> ShortAnswer | None:
     """The short answer of a question about several events, from each event's (span, sentence)
     pairs: what every event's sentences hold when the question asks what they have in common
     ("Which post did he hold at both meetings?"), otherwise one answer per event."""
     if intersect:
         return in_common(pairs_by_event, model, min_probability)
-    return per_event([pick(pairs, model, min_probability) for pairs in pairs_by_event])
+    return per_event([pick(pairs, model, min_probability, sharpness) for pairs in pairs_by_event])
 
 
 def _key(text: str) -> str:
@@ -139,20 +145,49 @@ def per_event(answers: list[ShortAnswer | None]) -> ShortAnswer | None:
     return ShortAnswer(items, min(a.confidence for a in answers), "list" if len(items) > 1 else "span")
 
 
-def _best(q: Question, answer: Answer, model: LinearModel | TreeModel, weights: dict[str, float],
-          min_probability: float, articles: set[str] | None = None) -> ShortAnswer | None:
-    return pick(spans_of(q, answer, weights, articles), model, min_probability)
-
-
-def pick(pairs: list[tuple[Span, dict]], model: LinearModel | TreeModel, min_probability: float) -> ShortAnswer | None:
-    """The short answer of the most probable of the (span, sentence) pairs, or None."""
+def pick(pairs: list[tuple[Span, dict]], model: LinearModel | TreeModel, min_probability: float,
+         sharpness: float | None = None) -> ShortAnswer | None:
+    """The short answer the (span, sentence) pairs give (`choose`), or None when even the most
+    probable span is less probable than `min_probability`."""
     if not pairs:
         return None
-    best = rank(model, [c for c, _ in pairs])[0]
-    if best.p < min_probability:
+    ranked = rank(model, [c for c, _ in pairs])
+    if ranked[0].p < min_probability:
         return None
+    best = ranked[choose([c.p for c in ranked], [c.text for c in ranked], sharpness)]
     sent = next(s for c, s in pairs if c is best)
     return as_short(best, sent)
+
+
+_OVERLAP_TOKEN = re.compile(f"[{CJK}]|[^\\W{CJK}]+")
+
+
+def overlap_tokens(text: str) -> Counter:
+    """What two answers share, as SQuAD's and CMRC's F1 count it: words, and Chinese characters
+    one by one."""
+    return Counter(_OVERLAP_TOKEN.findall(text.casefold()))
+
+
+def overlap_f1(a: Counter, b: Counter) -> float:
+    common = sum((a & b).values())
+    return 2 * common / (sum(a.values()) + sum(b.values())) if common else 0.0
+
+
+def choose(probabilities: Sequence[float], texts: Sequence[str], sharpness: float | None) -> int:
+    """The index of the span to answer with, of spans given by their probabilities and texts.
+    With no `sharpness`, the most probable. Otherwise the one with the highest expected F1
+    against the spans' distribution (each p raised to `sharpness` and normalised, over the
+    DECODE_TOP most probable): when the model hesitates between overlapping phrases ("the fourth
+    growth engine", "fourth growth engine in China"), the words they share are more often right
+    in part than either is whole, and F1 gives partial credit. `sharpness` is learnt with the
+    model (scripts/train_short.py)."""
+    order = sorted(range(len(probabilities)), key=lambda i: -probabilities[i])[:DECODE_TOP]
+    if sharpness is None or len(order) < 2:
+        return order[0]
+    w = [probabilities[i] ** sharpness for i in order]
+    toks = [overlap_tokens(texts[i]) for i in order]
+    expected = [sum(wj * overlap_f1(ti, tj) for wj, tj in zip(w, toks)) for ti in toks]
+    return order[max(range(len(order)), key=lambda k: (expected[k], -k))]
 
 
 def as_short(span: Span, sentence: dict) -> ShortAnswer:
@@ -174,17 +209,20 @@ class ShortModel:
     spans: LinearModel | TreeModel
     min_probability: float = 0.0
     meta: dict = field(default_factory=dict)
+    sharpness: float | None = None  # of the expected-F1 choice (`choose`); None: the most probable span
 
     def to_json(self) -> dict:
         return {"version": 2, "spans": self.spans.to_json(), "min_probability": self.min_probability,
-                "meta": self.meta}
+                "sharpness": self.sharpness, "meta": self.meta}
 
     @classmethod
     def from_json(cls, d: dict) -> "ShortModel":
         m = ranker_from_json(d["spans"])
         if m.features != SPAN_FEATURES:
             raise ValueError("the short-answer model's features differ from the code's; run scripts/train_short.py")
-        return cls(m, float(d.get("min_probability", 0.0)), d.get("meta", {}))
+        sharpness = d.get("sharpness")
+        return cls(m, float(d.get("min_probability", 0.0)), d.get("meta", {}),
+                   None if sharpness is None else float(sharpness))
 
 
 @functools.lru_cache(maxsize=4)

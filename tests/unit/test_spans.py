@@ -229,3 +229,48 @@ def test_two_events_with_nothing_in_common_fall_back_to_the_best_span_overall():
     assert short_answer.in_common(pairs, short_answer.load().spans, 0.0) is None
 
 
+
+
+@pytest.mark.parametrize("a, b, cjk", [
+    ("fourth growth engine", "fourth growth engine in China", False),
+    ("Chengdu-Chongqing Twin-Hub Mega-Region", "Twin-Hub", False),
+    ("June 29, 2022", "2022", False),
+    ("Wu Hao", "National Development and Reform Commission", False),
+    ("第四增长极", "全国第四增长极", True),
+    ("1994年", "1994年5月", True),
+    ("iPhone手机", "iPhone", True),
+])
+def test_the_overlap_of_two_spans_is_squads_and_cmrcs_f1(a, b, cjk):
+    from rag.eval.squad_metrics import token_f1  # the reference: the metric the choice optimises
+    got = short_answer.overlap_f1(short_answer.overlap_tokens(a), short_answer.overlap_tokens(b))
+    assert got == pytest.approx(token_f1(a, [b], cjk))
+
+
+def test_the_expected_f1_choice_takes_what_hesitant_spans_share():
+    texts = ["the fourth growth engine in China", "fourth growth engine", "three roles", "growth engine"]
+    p = [0.30, 0.26, 0.28, 0.16]
+    assert short_answer.choose(p, texts, None) == 0  # no sharpness: the most probable
+    assert texts[short_answer.choose(p, texts, 1.0)] == "fourth growth engine"
+    # A confident model keeps its first choice: a high sharpness leaves the top span's weight alone.
+    assert short_answer.choose([0.9, 0.04, 0.03, 0.03], texts, 2.0) == 0
+
+
+def test_the_short_answer_is_the_span_the_choice_picks():
+    q = analyse("When was the fifth session held?")
+    passage = "On June 29, the Fifth Session of the Joint Meeting was held in Chongqing."
+    model = short_answer.load()
+    spans = short_answer.spans_of(q, _answer(passage, passage), {"fifth": 3.0, "session": 2.0, "held": 1.0})
+    ranked = short_answer.rank(model.spans, [c for c, _ in spans])
+    for sharpness in (None, 1.0, 2.0):
+        got = short_answer.short_answer(q, _answer(passage, passage), model.spans,
+                                        {"fifth": 3.0, "session": 2.0, "held": 1.0}, sharpness=sharpness)
+        assert got.text == ranked[short_answer.choose([c.p for c in ranked], [c.text for c in ranked], sharpness)].text
+
+
+
+@pytest.mark.parametrize("sharpness", [None, 1.5])
+def test_the_models_sharpness_survives_its_file(sharpness):
+    shipped = short_answer.load()
+    again = short_answer.ShortModel.from_json(
+        short_answer.ShortModel(shipped.spans, 0.05, {}, sharpness).to_json())
+    assert again.sharpness == sharpness and again.min_probability == 0.05

@@ -169,8 +169,10 @@ def overlap_tokens(text: str) -> Counter:
 
 
 def overlap_f1(a: Counter, b: Counter) -> float:
-    common = sum((a & b).values())
-    return 2 * common / (sum(a.values()) + sum(b.values())) if common else 0.0
+    if len(a) > len(b):
+        a, b = b, a
+    common = sum(min(n, b[t]) for t, n in a.items() if t in b)
+    return 2 * common / (a.total() + b.total()) if common else 0.0
 
 
 def choose(probabilities: Sequence[float], texts: Sequence[str], sharpness: float | None) -> int:
@@ -186,7 +188,12 @@ def choose(probabilities: Sequence[float], texts: Sequence[str], sharpness: floa
         return order[0]
     w = [probabilities[i] ** sharpness for i in order]
     toks = [overlap_tokens(texts[i]) for i in order]
-    expected = [sum(wj * overlap_f1(ti, tj) for wj, tj in zip(w, toks)) for ti in toks]
+    expected = list(w)  # each span's F1 with itself is 1
+    for a in range(len(order)):  # F1 is symmetric: each pair once
+        for b in range(a + 1, len(order)):
+            f1 = overlap_f1(toks[a], toks[b])
+            expected[a] += w[b] * f1
+            expected[b] += w[a] * f1
     return order[max(range(len(order)), key=lambda k: (expected[k], -k))]
 
 

@@ -147,6 +147,7 @@ def _stop_on_sigterm() -> None:
         return
 
     def interrupt(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second stop must not cut the closing short
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)
@@ -177,15 +178,19 @@ def serve(index_dir: Path | str | None = None, host: str = DEFAULT_HOST, port: i
     if host not in ("127.0.0.1", "localhost", "::1") and not credentials:
         print(f"warning: listening on {host} without --auth: anyone who can reach it can ask and upload",
               flush=True)
-    if block:
-        _stop_on_sigterm()  # before the line that says it runs: a stop may follow that line at once
-    print(f"Chat app running at {url} (Ctrl+C to stop)", flush=True)
-    if block:
-        try:
-            demo.block_thread()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            demo.close()
-            engine.close()
+    running = f"Chat app running at {url} (Ctrl+C to stop)"
+    if not block:
+        print(running, flush=True)
+        return url
+    try:
+        # Both inside the try, the handler before the line that says it runs: a stop may follow
+        # that line at once, and arrive while the line is still being written.
+        _stop_on_sigterm()
+        print(running, flush=True)
+        demo.block_thread()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        demo.close()
+        engine.close()
     return url

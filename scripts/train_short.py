@@ -237,10 +237,9 @@ def main() -> None:
             by_setting[mp, sh] = {s: scores([r for r in rows if r["set"] == s],
                                             [p for r, p in zip(rows, pr) if r["set"] == s]) for s in sets}
     # Ties go to the lower min_probability, then to the simpler choice (SHARPNESS's order).
-    best_p, best_sh = max(by_setting, key=lambda k: (round(np.mean([by_setting[k][s]["f1"] for s in sets]), 6),
-                                                     -k[0], -SHARPNESS.index(k[1])))
+    best, best_sh = max(by_setting, key=lambda k: (round(np.mean([by_setting[k][s]["f1"] for s in sets]), 6),
+                                                   -k[0], -SHARPNESS.index(k[1])))
     by_p = {mp: by_setting[mp, best_sh] for mp in grid}
-    best = best_p
     kept = short_answer.load(args.out) if args.keep_model else None
     final = kept.spans if kept else fit(rows, args.model, args.labels)
     meta = {"model": args.model, "cv": by_p[best], "cv_by_min_probability": {str(k): v for k, v in by_p.items()},

@@ -230,7 +230,6 @@ def test_two_events_with_nothing_in_common_fall_back_to_the_best_span_overall():
 
 
 
-
 @pytest.mark.parametrize("a, b, cjk", [
     ("fourth growth engine", "fourth growth engine in China", False),
     ("Chengdu-Chongqing Twin-Hub Mega-Region", "Twin-Hub", False),

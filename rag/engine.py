@@ -216,8 +216,12 @@ class Engine:
                                 self.text_vectors.similarity, self.text_vectors, self._previous_passage)
         if out.answered and short and out.short is None:
             sm = short_answer.load()
-            out.short = short_answer.short_answer(ev.q, out, sm.spans, question_weights(ev.q, ev.lexicon),
-                                                  sm.min_probability, ev.groups, sm.sharpness)
+            found = short_answer.short_answer(ev.q, out, sm.spans, question_weights(ev.q, ev.lexicon),
+                                              sm.min_probability, ev.groups, sm.sharpness)
+            if found is not None and short_answer.withheld(found, out.confidence, sm.withhold_ratio):
+                out.short_withheld = True
+            else:
+                out.short = found
         return out
 
     def _extractive(self, question: str, top_k: int | None, history: list[str] | None,

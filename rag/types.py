@@ -136,6 +136,8 @@ class ShortAnswer:
     items: list[ShortItem]
     confidence: float  # the span model's probability of the best span (1.0 for a list of names)
     kind: str = "span"  # "span" or "list"
+    # Its expected F1 against the span model's distribution (short_answer.choice); None: `confidence`.
+    expected_f1: float | None = None
 
     @property
     def text(self) -> str:
@@ -156,6 +158,7 @@ class Answer:
     sentences: list[dict] = field(default_factory=list)  # [{"text", "citation"}]
     confidence: float | None = None  # probability that the evidence answers the question
     short: ShortAnswer | None = None  # the exact phrase that answers (rag/answer/short_answer.py)
+    short_withheld: bool = False  # a phrase was found but is likelier wrong than right (short_answer.withheld)
     # What the coverage floor was compared with (the best sentence's coverage of the question),
     # so that training chooses the floor on the very value the engine compares.
     coverage: float | None = None
@@ -190,6 +193,7 @@ class Result:
             "answered": self.answer.answered,
             "confidence": None if self.answer.confidence is None else round(self.answer.confidence, 4),
             "short_answer": self.answer.short.to_json() if self.answer.short is not None else None,
+            "short_answer_withheld": self.answer.short_withheld,
             "citations": [c.to_json(with_highlights=details) for c in self.answer.citations],
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }

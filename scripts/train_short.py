@@ -16,12 +16,15 @@ CC BY-SA 4.0; our eval/questions.jsonl, whose `gold_short` answers are the label
    that rag/answer/tree_model.py applies with numpy), or the conditional logit of the reader's
    sentences (`--model linear`); exact match and F1 are
    computed on what the engine would print: the short answer, or the empty answer when it
-   abstains (an unanswerable question is right only then).
+   abstains or withholds the short answer (an unanswerable question is right only then).
 4. `min_probability`, under which no short answer is given (the sentences still are), and the
-   sharpness of the expected-F1 choice among the spans (short_answer.choose; or none: the most
-   probable span) are the pair that maximises mean F1 over the sets, each set counting the same.
+   sharpness of the expected-F1 choice among the spans (short_answer.choice; or none: the most
+   probable span) are the pair that maximises mean F1 over the sets, each set counting the same,
+   with no short answer withheld. Then, for that pair, the factor under which a short answer is
+   withheld (short_answer.withheld, from the out-of-fold reader's confidence; or none: never):
+   the one that withholds least within one standard error of the best mean (`least_withholding`).
 The final model is trained on every fold; with `--keep-model` the span trees already in `--out` are
-kept and only the two settings of step 4 are learnt. Deterministic: LightGBM with `deterministic`, one seed
+kept and only the three settings of step 4 are learnt. Deterministic: LightGBM with `deterministic`, one seed
 and a fixed thread count, L-BFGS from zero weights, and PYTHONHASHSEED=0 (train_reader.fix_hash_seed).
 """
 
@@ -51,7 +54,7 @@ from rag.answer.tree_model import TreeModel  # noqa: E402
 from rag.answer.who_lists import list_items  # noqa: E402
 from rag.eval import squad_metrics as S  # noqa: E402
 from rag.eval.datasets import load_dataset  # noqa: E402
-from rag.types import ShortAnswer  # noqa: E402
+from rag.types import ShortAnswer, ShortItem  # noqa: E402
 
 log = logging.getLogger("train_short")
 MIN_POSITIVE_F1 = 0.5
@@ -82,6 +85,7 @@ def groups_of(items, answers) -> list[dict]:
         cjk = q.lang == "zh"
         golds = list(it.answers) if it.answerable else []
         row = {"set": it.set, "id": it.qid, "fold": r["fold"], "answered": a.answered, "golds": golds, "cjk": cjk,
+               "confidence": a.confidence,
                "answer_text": S.answer_text(a.text), "explain": short_answer.explanatory(q), "spans": [], "X": None,
                "y": None, "list": None}
         if a.answered and not row["explain"]:
@@ -119,34 +123,39 @@ def relevance(f1: np.ndarray, y: np.ndarray, labels: str) -> np.ndarray:
 
 
 def prediction(row: dict, model, min_p: float, sharpness: float | None = None, p: np.ndarray | None = None,
-               chosen: int | None = None) -> tuple[str, float]:
+               chosen: tuple[int, float] | None = None, ratio: float | None = None) -> tuple[str, float]:
     """What `rag eval` scores for a row: the short answer; the answer's text when the question
-    asks for an explanation or no span is probable enough; '' for an abstention. `p` (the
-    model's probabilities of the row's spans) and `chosen` (short_answer.choose's index at
-    `sharpness`) may be given when already computed."""
+    asks for an explanation or no span is probable enough; '' for an abstention or a short answer
+    withheld at `ratio` (short_answer.withheld). `p` (the model's probabilities of the row's
+    spans) and `chosen` (short_answer.choice at `sharpness`) may be given when already computed."""
     if not row["answered"]:
         return "", 0.0
+    short = None
     if row["list"]:
-        return row["list"], 1.0
-    if row["X"] is None or not len(row["spans"]):
+        short = ShortAnswer([ShortItem(row["list"], 0, 0, 0)], 1.0)
+    elif row["X"] is None or not len(row["spans"]):
         return row["answer_text"], 0.0
-    if row.get("events"):
-        each = short_answer.of_events(row["intersect"], row["events"], model, min_p, sharpness)
-        if each is not None:
-            return each.text, each.confidence
-    p = model.predict(row["X"]) if p is None else p
-    if p.max() < min_p:
-        return row["answer_text"], float(p.max())
-    i = short_answer.choose(p, row["spans"], sharpness) if chosen is None else chosen
-    return row["spans"][i], float(p[i])
+    elif row.get("events"):
+        short = short_answer.of_events(row["intersect"], row["events"], model, min_p, sharpness)
+    if short is None:
+        p = model.predict(row["X"]) if p is None else p
+        if p.max() < min_p:
+            return row["answer_text"], float(p.max())
+        i, expected = short_answer.choice(p, row["spans"], sharpness) if chosen is None else chosen
+        short = ShortAnswer([ShortItem(row["spans"][i], 0, 0, 0)], float(p[i]), expected_f1=expected)
+    if short_answer.withheld(short, row["confidence"], ratio):
+        return "", short.confidence
+    return short.text, short.confidence
 
 
 # Chosen by the cross-validation below: 400 rounds scored the same as 200 (docs/READER.md).
 TREE_PARAMS = {"objective": "lambdarank", "num_leaves": 31, "learning_rate": 0.05, "min_data_in_leaf": 50,
                "feature_fraction": 0.5, "lambda_l2": 1.0, "lambdarank_truncation_level": 20, "max_depth": 8}
 TREE_ROUNDS = 200
-# Candidate sharpness of the expected-F1 choice (short_answer.choose); None is the most probable span.
+# Candidate sharpness of the expected-F1 choice (short_answer.choice); None is the most probable span.
 SHARPNESS = (None, 1.0, 1.5, 2.0, 3.0)
+# Candidate factors of short_answer.withheld; None never withholds a short answer.
+WITHHOLD_RATIO = (None, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
 
 
 def fit(rows: list[dict], kind: str = "trees", labels: str = "best") -> LinearModel | TreeModel:
@@ -177,6 +186,29 @@ def scores(rows: list[dict], preds: list[str]) -> dict:
             "median_chars": float(np.median(lens)) if lens else None}
 
 
+def per_question_f1(rows: list[dict], preds: list[str], sets: list[str]) -> dict[str, np.ndarray]:
+    return {s: np.array([S.token_f1(p, r["golds"], r["cjk"]) for r, p in zip(rows, preds) if r["set"] == s])
+            for s in sets}
+
+
+def least_withholding(f1s: dict) -> tuple[float | None, dict]:
+    """The withhold ratio, from each candidate's per-question F1 by set (`f1s`, in WITHHOLD_RATIO's
+    order): the one that withholds least among those whose mean F1 over the sets is within one
+    standard error of the best's (the one-standard-error rule). Withholding takes the phrase
+    from the user, so a larger ratio must beat a smaller one by more than the noise of the choice;
+    the optimum is flat (docs/READER.md). Also returns each candidate's paired standard error."""
+    def mean(f):
+        return float(np.mean([x.mean() for x in f.values()]))
+
+    top = max(f1s, key=lambda r: mean(f1s[r]))
+    se = {}
+    for r, f in f1s.items():  # of the difference of the means over the sets, paired by question
+        var = sum(np.var(f[s] - f1s[top][s], ddof=1) / len(f[s]) for s in f) / len(f) ** 2
+        se[r] = float(np.sqrt(var))
+    chosen = next(r for r in f1s if mean(f1s[r]) >= mean(f1s[top]) - se[r])
+    return chosen, {str(r): round(v, 5) for r, v in se.items()}
+
+
 def main() -> None:
     TR.fix_hash_seed()
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -191,8 +223,8 @@ def main() -> None:
     ap.add_argument("--model", choices=["trees", "linear"], default="trees",
                     help="the span ranker: boosted trees (LightGBM lambdarank) or a conditional logit")
     ap.add_argument("--keep-model", action="store_true",
-                    help="keep the span trees of --out; learn only min_probability and the sharpness "
-                         "(both cross-validated as always, on span models retrained per fold)")
+                    help="keep the span trees of --out; learn only min_probability, the sharpness and the "
+                         "withhold ratio (all cross-validated as always, on span models retrained per fold)")
     ap.add_argument("--labels", choices=LABELS, default="best",
                     help="the trees' labels: the best spans only, or every span graded by its F1")
     args = ap.parse_args()
@@ -222,28 +254,44 @@ def main() -> None:
     oof_models = {f: fit([r for r in rows if r["fold"] != f], args.model, args.labels) for f in range(args.folds)}
 
     probs = [oof_models[r["fold"]].predict(r["X"]) if r["X"] is not None and len(r["spans"]) else None for r in rows]
-    chosen = {sh: [short_answer.choose(p, r["spans"], sh) if p is not None else None for r, p in zip(rows, probs)]
+    chosen = {sh: [short_answer.choice(p, r["spans"], sh) if p is not None else None for r, p in zip(rows, probs)]
               for sh in SHARPNESS}
 
-    def preds_at(min_p: float, sharpness: float | None) -> list[str]:
-        return [prediction(r, oof_models[r["fold"]], min_p, sharpness, p, c)[0]
+    def preds_at(min_p: float, sharpness: float | None, ratio: float | None) -> list[str]:
+        return [prediction(r, oof_models[r["fold"]], min_p, sharpness, p, c, ratio)[0]
                 for r, p, c in zip(rows, probs, chosen[sharpness])]
 
     grid = [round(x, 2) for x in np.arange(0.0, 0.61, 0.05)]
     by_setting = {}
+
+    def mean_f1(k) -> float:
+        if k not in by_setting:
+            pr = preds_at(*k)
+            by_setting[k] = {s: scores([r for r in rows if r["set"] == s],
+                                       [p for r, p in zip(rows, pr) if r["set"] == s]) for s in sets}
+        return round(float(np.mean([by_setting[k][s]["f1"] for s in sets])), 6)
+
+    # First the choice among spans, on the short answers as stated (none withheld); ties go to the
+    # lower min_probability, then to the simpler choice (SHARPNESS's order). Then, for that choice,
+    # whether to state it. One after the other, so that each setting does one job: learnt together,
+    # a flatter sharpness lowers every span's expected F1 and so becomes a second withholding factor.
+    best, best_sh = max(((mp, sh) for sh in SHARPNESS for mp in grid),
+                        key=lambda k: (mean_f1((*k, None)), -k[0], -SHARPNESS.index(k[1])))
+    f1s = {r: per_question_f1(rows, preds_at(best, best_sh, r), sets) for r in WITHHOLD_RATIO}
+    best_ratio, ratio_se = least_withholding(f1s)
+    for mp in grid:
+        mean_f1((mp, best_sh, best_ratio))
     for sh in SHARPNESS:
-        for mp in grid:
-            pr = preds_at(mp, sh)
-            by_setting[mp, sh] = {s: scores([r for r in rows if r["set"] == s],
-                                            [p for r, p in zip(rows, pr) if r["set"] == s]) for s in sets}
-    # Ties go to the lower min_probability, then to the simpler choice (SHARPNESS's order).
-    best, best_sh = max(by_setting, key=lambda k: (round(np.mean([by_setting[k][s]["f1"] for s in sets]), 6),
-                                                   -k[0], -SHARPNESS.index(k[1])))
-    by_p = {mp: by_setting[mp, best_sh] for mp in grid}
+        mean_f1((best, sh, best_ratio))
+    for r in WITHHOLD_RATIO:
+        mean_f1((best, best_sh, r))
+    by_p = {mp: by_setting[mp, best_sh, best_ratio] for mp in grid}
     kept = short_answer.load(args.out) if args.keep_model else None
     final = kept.spans if kept else fit(rows, args.model, args.labels)
     meta = {"model": args.model, "cv": by_p[best], "cv_by_min_probability": {str(k): v for k, v in by_p.items()},
-            "cv_by_sharpness": {str(sh): by_setting[best, sh] for sh in SHARPNESS},
+            "cv_by_sharpness": {str(sh): by_setting[best, sh, best_ratio] for sh in SHARPNESS},
+            "cv_by_withhold_ratio": {str(r): by_setting[best, best_sh, r] for r in WITHHOLD_RATIO},
+            "withhold_ratio_se": ratio_se,
             "min_positive_f1": MIN_POSITIVE_F1, "folds": args.folds}
     if args.model == "linear":
         meta["weights"] = dict(zip(SPAN_FEATURES, final.coef.round(4).tolist()))
@@ -252,12 +300,13 @@ def main() -> None:
     if kept:
         meta["trees"] = f"kept from {args.out.name} (--keep-model): " + kept.meta.get("trees", "trained by this script")
         meta["trees_cv"] = kept.meta.get("trees_cv", kept.meta.get("cv"))  # when they were trained
-    model = short_answer.ShortModel(final, best, meta, best_sh)
+    model = short_answer.ShortModel(final, best, meta, best_sh, best_ratio)
     # One line: the tree table is some 12,000 numbers, which one per line would make 60,000 lines.
     args.out.write_text(json.dumps(model.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n", "utf-8")
-    args.results.write_text(json.dumps({"min_probability": best, "sharpness": best_sh, **model.meta}, indent=1,
+    args.results.write_text(json.dumps({"min_probability": best, "sharpness": best_sh, "withhold_ratio": best_ratio,
+                                        **model.meta}, indent=1,
                                        ensure_ascii=False) + "\n", "utf-8")
-    print(f"min_probability {best}, sharpness {best_sh}")
+    print(f"min_probability {best}, sharpness {best_sh}, withhold_ratio {best_ratio}")
     print(f"{'set':6} {'n':>5} {'EM':>6} {'F1':>6} {'EM ans':>7} {'F1 ans':>7} {'EM unans':>8} {'median':>6}")
     for s, m in by_p[best].items():
         print(f"{s:6} {m['questions']:5d} {m['em']:6.3f} {m['f1']:6.3f} {m['em_answerable']:7.3f} "

@@ -81,7 +81,7 @@ def short_answer(q: Question, answer: Answer, model: LinearModel | TreeModel, we
     abstained, when the question asks for an explanation, or when no span is probable enough.
     A question about several `events` (the articles of each) gets one answer per event, in the
     question's order ("June 29, June 26"), the same answer once ("Mayor of Chongqing").
-    `sharpness`: see `choose`."""
+    `sharpness`: see `choice`."""
     if not answer.answered or not answer.sentences or explanatory(q):
         return None
     if q.participation and not asks_role(q.text):
@@ -102,7 +102,7 @@ def of_events(intersect: bool, pairs_by_event: list[list[tuple[Span, dict]]], mo
     pairs: what every event's sentences hold when the question asks what they have in common
     ("Which post did he hold at both meetings?"), otherwise one answer per event."""
     if intersect:
-        return in_common(pairs_by_event, model, min_probability)
+        return in_common(pairs_by_event, model, min_probability, sharpness)
     return per_event([pick(pairs, model, min_probability, sharpness) for pairs in pairs_by_event])
 
 
@@ -111,7 +111,7 @@ def _key(text: str) -> str:
 
 
 def in_common(pairs_by_event: list[list[tuple[Span, dict]]], model: LinearModel | TreeModel,
-              min_probability: float) -> ShortAnswer | None:
+              min_probability: float, sharpness: float | None = None) -> ShortAnswer | None:
     """The span whose text every event's sentences hold, the one whose least probability over
     the events is highest, cited where the first event says it; None when no text is common
     (then the best over all the sentences answers). Union is wrong here: "Which Sichuan Party
@@ -131,6 +131,9 @@ def in_common(pairs_by_event: list[list[tuple[Span, dict]]], model: LinearModel 
         return None
     out = as_short(*best[0][key])
     out.confidence = least[key]
+    # Its expected F1 is the least over the events, each against that event's spans (`choice`).
+    out.expected_f1 = min(expected_f1(best[0][key][0].text, [c.p for c, _ in pairs], [c.text for c, _ in pairs],
+                                      sharpness) for pairs in pairs_by_event)
     return out
 
 
@@ -142,21 +145,43 @@ def per_event(answers: list[ShortAnswer | None]) -> ShortAnswer | None:
     items: list[ShortItem] = []
     for a in answers:
         items += [i for i in a.items if i.text not in {x.text for x in items}]
-    return ShortAnswer(items, min(a.confidence for a in answers), "list" if len(items) > 1 else "span")
+    return ShortAnswer(items, min(a.confidence for a in answers), "list" if len(items) > 1 else "span",
+                       min(a.confidence if a.expected_f1 is None else a.expected_f1 for a in answers))
 
 
 def pick(pairs: list[tuple[Span, dict]], model: LinearModel | TreeModel, min_probability: float,
          sharpness: float | None = None) -> ShortAnswer | None:
-    """The short answer the (span, sentence) pairs give (`choose`), or None when even the most
+    """The short answer the (span, sentence) pairs give (`choice`), or None when even the most
     probable span is less probable than `min_probability`."""
     if not pairs:
         return None
     ranked = rank(model, [c for c, _ in pairs])
     if ranked[0].p < min_probability:
         return None
-    best = ranked[choose([c.p for c in ranked], [c.text for c in ranked], sharpness)]
+    k, expected = choice([c.p for c in ranked], [c.text for c in ranked], sharpness)
+    best = ranked[k]
     sent = next(s for c, s in pairs if c is best)
-    return as_short(best, sent)
+    out = as_short(best, sent)
+    out.expected_f1 = expected
+    return out
+
+
+# What the chat and the CLI show instead of a withheld short answer.
+WITHHELD_NOTE = "No short answer: these passages may not answer the question. Check them before relying on them."
+
+
+def withheld(short: ShortAnswer, confidence: float | None, ratio: float | None) -> bool:
+    """Whether to give no short answer although the sentences are shown. The reader's
+    `confidence` is the probability that the evidence answers at all; if it does not, the empty
+    answer is the right one. Stating the phrase is expected to score confidence × its expected
+    F1 (`choice`), stating none 1 − confidence: the phrase is withheld when it loses by the factor
+    `ratio` (learnt by scripts/train_short.py; None: never withheld). A confident tone on a
+    phrase that is likelier wrong than right is what the user must not get; the sentences and
+    their citations stay, with a note that no phrase is stated."""
+    if ratio is None or confidence is None:
+        return False
+    expected = short.confidence if short.expected_f1 is None else short.expected_f1
+    return confidence * expected < ratio * (1.0 - confidence)
 
 
 _OVERLAP_TOKEN = re.compile(f"[{CJK}]|[^\\W{CJK}]+")
@@ -175,18 +200,27 @@ def overlap_f1(a: Counter, b: Counter) -> float:
     return 2 * common / (a.total() + b.total()) if common else 0.0
 
 
-def choose(probabilities: Sequence[float], texts: Sequence[str], sharpness: float | None) -> int:
-    """The index of the span to answer with, of spans given by their probabilities and texts.
-    With no `sharpness`, the most probable. Otherwise the one with the highest expected F1
-    against the spans' distribution (each p raised to `sharpness` and normalised, over the
-    DECODE_TOP most probable): when the model hesitates between overlapping phrases ("the fourth
-    growth engine", "fourth growth engine in China"), the words they share are more often right
-    in part than either is whole, and F1 gives partial credit. `sharpness` is learnt with the
-    model (scripts/train_short.py)."""
+def expected_f1(text: str, probabilities: Sequence[float], texts: Sequence[str], sharpness: float | None) -> float:
+    """The expected F1 of `text` against the distribution of spans `choice` weighs."""
     order = sorted(range(len(probabilities)), key=lambda i: -probabilities[i])[:DECODE_TOP]
-    if sharpness is None or len(order) < 2:
-        return order[0]
-    w = [probabilities[i] ** sharpness for i in order]
+    w = [max(probabilities[i], 0.0) ** (1.0 if sharpness is None else sharpness) for i in order]
+    mine = overlap_tokens(text)
+    return sum(wi * overlap_f1(mine, overlap_tokens(texts[i])) for wi, i in zip(w, order)) / (sum(w) or 1.0)
+
+
+def choice(probabilities: Sequence[float], texts: Sequence[str], sharpness: float | None) -> tuple[int, float]:
+    """The index of the span to answer with, of spans given by their probabilities and texts,
+    and its expected F1 against the spans' distribution (each p raised to `sharpness`, 1 when
+    None, and normalised, over the DECODE_TOP most probable). With no `sharpness`, the most
+    probable span; otherwise the one with the highest expected F1: when the model hesitates
+    between overlapping phrases ("the fourth growth engine", "fourth growth engine in China"),
+    the words they share are more often right in part than either is whole, and F1 gives
+    partial credit. `sharpness` is learnt with the model (scripts/train_short.py)."""
+    order = sorted(range(len(probabilities)), key=lambda i: -probabilities[i])[:DECODE_TOP]
+    if len(order) < 2:
+        return order[0], 1.0
+    w = [max(probabilities[i], 0.0) ** (1.0 if sharpness is None else sharpness) for i in order]
+    total = sum(w) or 1.0
     toks = [overlap_tokens(texts[i]) for i in order]
     expected = list(w)  # each span's F1 with itself is 1
     for a in range(len(order)):  # F1 is symmetric: each pair once
@@ -194,7 +228,8 @@ def choose(probabilities: Sequence[float], texts: Sequence[str], sharpness: floa
             f1 = overlap_f1(toks[a], toks[b])
             expected[a] += w[b] * f1
             expected[b] += w[a] * f1
-    return order[max(range(len(order)), key=lambda k: (expected[k], -k))]
+    k = 0 if sharpness is None else max(range(len(order)), key=lambda k: (expected[k], -k))
+    return order[k], expected[k] / total
 
 
 def as_short(span: Span, sentence: dict) -> ShortAnswer:
@@ -216,20 +251,21 @@ class ShortModel:
     spans: LinearModel | TreeModel
     min_probability: float = 0.0
     meta: dict = field(default_factory=dict)
-    sharpness: float | None = None  # of the expected-F1 choice (`choose`); None: the most probable span
+    sharpness: float | None = None  # of the expected-F1 choice (`choice`); None: the most probable span
+    withhold_ratio: float | None = None  # of `withheld`; None: a short answer is never withheld
 
     def to_json(self) -> dict:
         return {"version": 2, "spans": self.spans.to_json(), "min_probability": self.min_probability,
-                "sharpness": self.sharpness, "meta": self.meta}
+                "sharpness": self.sharpness, "withhold_ratio": self.withhold_ratio, "meta": self.meta}
 
     @classmethod
     def from_json(cls, d: dict) -> "ShortModel":
         m = ranker_from_json(d["spans"])
         if m.features != SPAN_FEATURES:
             raise ValueError("the short-answer model's features differ from the code's; run scripts/train_short.py")
-        sharpness = d.get("sharpness")
+        sharpness, ratio = d.get("sharpness"), d.get("withhold_ratio")
         return cls(m, float(d.get("min_probability", 0.0)), d.get("meta", {}),
-                   None if sharpness is None else float(sharpness))
+                   None if sharpness is None else float(sharpness), None if ratio is None else float(ratio))
 
 
 @functools.lru_cache(maxsize=4)

@@ -36,11 +36,12 @@ METRIC_ORDER = (
     "abstention_accuracy", "answered_precision", "answered_recall",
     "abstention_precision", "abstention_recall",
     "false_abstention", "unanswerable_abstention",
-    "exact_match", "f1", "exact_match_answerable", "f1_answerable", "short_answer_rate", "median_short_chars",
-    "median_answer_chars", "mean_confidence_answerable", "mean_confidence_unanswerable",
+    "exact_match", "f1", "exact_match_answerable", "f1_answerable", "short_answer_rate", "short_withheld_rate",
+    "median_short_chars", "median_answer_chars", "mean_confidence_answerable", "mean_confidence_unanswerable",
 )
 # Reported but not gateable by a minimum: lower is better, or not a score at all.
-NOT_GATED = ("false_abstention", "median_answer_chars", "median_short_chars", "mean_confidence_answerable", "mean_confidence_unanswerable")
+NOT_GATED = ("false_abstention", "short_withheld_rate", "median_answer_chars", "median_short_chars",
+             "mean_confidence_answerable", "mean_confidence_unanswerable")
 # The per-group columns (by category, by language).
 GROUP_METRICS = ("hit@1", "hit@5", "mrr", "ndcg@5", "fact_recall", "context_fact_recall", "answer_recall",
                  "support", "citation_precision", "abstention_accuracy", "false_abstention",
@@ -94,8 +95,10 @@ def score_answer(q: EvalQuestion, answer: str, answered: bool,
 
 def short_prediction(result: dict[str, Any]) -> str:
     """What exact match and F1 score of an answer (`rag ask --json`): its short answer; the
-    answer's text when it has none (a why-question); the empty answer when it abstained."""
-    if not result.get("answered"):
+    answer's text when it has none (a why-question); the empty answer when it abstained or
+    withheld its short answer (it states no answer, as a SQuAD 2.0 reader that predicts none;
+    answer recall and support still score the sentences it shows)."""
+    if not result.get("answered") or result.get("short_answer_withheld"):
         return ""
     short = result.get("short_answer")
     return short["text"] if short else S.answer_text(result.get("answer", ""))
@@ -106,6 +109,7 @@ def score_short(q: EvalQuestion, result: dict[str, Any]) -> dict[str, Any]:
     question with short gold answers or none at all (unanswerable: only an abstention is right)."""
     pred = short_prediction(result)
     row: dict[str, Any] = {"short_answer": (result.get("short_answer") or {}).get("text"),
+                           "short_withheld": bool(result.get("short_answer_withheld")),
                            "short_prediction": pred, "exact_match": None, "f1": None}
     if q.gold_short or not q.answerable:
         golds = list(q.gold_short) if q.answerable else []
@@ -168,6 +172,7 @@ def aggregate(rows: Sequence[dict[str, Any]]) -> dict[str, float | None]:
     out["exact_match_answerable"] = M.mean(r.get("exact_match") for r in ans)
     out["f1_answerable"] = M.mean(r.get("f1") for r in ans)
     out["short_answer_rate"] = M.share(bool(r.get("short_answer")) for r in ans if r.get("answered"))
+    out["short_withheld_rate"] = M.share(bool(r.get("short_withheld")) for r in rows if r.get("answered"))
     out["median_short_chars"] = M.median(len(r["short_answer"]) for r in rows if r.get("short_answer"))
     out["median_answer_chars"] = M.median(r.get("answer_chars") for r in rows if r.get("answered"))
     out["mean_confidence_answerable"] = M.mean(r.get("confidence") for r in ans)

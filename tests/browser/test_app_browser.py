@@ -155,6 +155,16 @@ def test_short_answer_comes_first_in_bold_and_is_marked_in_its_passage(page):
     screenshot_at(page, page.locator("#rag-chat .rag-question").last, "chat-short-answer.png")
 
 
+def test_a_withheld_short_answer_is_a_note_above_the_cited_sentences(page):
+    answer = ask(page, "What university did Hu Henghua graduate from?")
+    note = answer.locator(".rag-short-withheld")
+    expect(note).to_contain_text("No short answer")
+    expect(answer.locator(".rag-short-answer")).to_have_count(0)
+    expect(answer.locator(".rag-confidence.rag-low")).to_have_count(1)
+    assert note.bounding_box()["y"] < answer.locator(".rag-answer-text").bounding_box()["y"]
+    expect(answer.locator(".rag-cite").first).to_be_visible()
+
+
 def test_a_list_of_people_is_the_short_answer_of_who_attended(page):
     answer = ask(page, "谁主持了第七次会议座谈会？")
     expect(answer.locator(".rag-short-answer strong").first).to_have_text("袁家军")

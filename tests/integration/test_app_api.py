@@ -35,7 +35,8 @@ def client(app_server):
 
 
 def check_shape(data: dict) -> None:
-    assert set(data) == {"question", "answer", "answered", "confidence", "short_answer", "citations", "timings_ms"}
+    assert set(data) == {"question", "answer", "answered", "confidence", "short_answer", "short_answer_withheld",
+                         "citations", "timings_ms"}
     for c in data["citations"]:
         assert set(c) == {"n", "article_id", "title", "date", "lang", "source", "text", "score"}
     used = set(markers(data["answer"]))
@@ -71,6 +72,13 @@ def test_abstention_cites_the_closest_passages(client):
     check_shape(data)
     assert data["answered"] is False
     assert "eighth" in data["answer"] and data["citations"]
+
+
+def test_a_withheld_short_answer_comes_with_its_sentences(client):
+    data = client.predict("What university did Hu Henghua graduate from?", api_name="/ask")
+    check_shape(data)
+    assert data["answered"] and data["short_answer"] is None and data["short_answer_withheld"] is True
+    assert data["citations"]
 
 
 @pytest.mark.parametrize("question, message", [

@@ -92,3 +92,13 @@ def test_every_command_is_in_the_readme():
     readme = (PROJECT_ROOT / "README.md").read_text()
     for name in main.commands:
         assert f"rag {name}" in readme, name
+
+
+def test_a_withheld_short_answer_is_said_so_before_the_sentences(real_index):
+    from rag.answer.short_answer import WITHHELD_NOTE
+
+    p = run("ask", "What university did Hu Henghua graduate from?", index=real_index)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[0] == f"({WITHHELD_NOTE})" and "LOW CONFIDENCE" in p.stdout
+    assert "[1]" in p.stdout  # the closest sentences, cited

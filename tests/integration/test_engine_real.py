@@ -124,7 +124,8 @@ def test_follow_up_question_uses_the_conversation(real_engine):
 def test_json_shape_and_cited_text_is_the_stored_passage(real_engine):
     result = real_engine.ask("Where was the seventh meeting held?")
     data = result.to_json()
-    assert set(data) == {"question", "answer", "answered", "confidence", "short_answer", "citations", "timings_ms"}
+    assert set(data) == {"question", "answer", "answered", "confidence", "short_answer", "short_answer_withheld",
+                         "citations", "timings_ms"}
     assert {"retrieve", "answer"} <= set(data["timings_ms"])
     stored = real_engine.collection.get(ids=[c.passage_id for c in result.answer.citations], include=["documents"])
     assert set(stored["documents"]) == {c["text"] for c in data["citations"]}
@@ -201,3 +202,16 @@ def test_short_answer_of_who_attended_lists_each_person_with_a_citation(real_eng
 ])
 def test_no_short_answer_for_abstentions_and_explanations(real_engine, question):
     assert ask(real_engine, question)["short_answer"] is None
+
+
+
+def test_a_phrase_likelier_wrong_than_right_is_withheld_but_the_sentences_stay(real_engine):
+    """The articles never say where Hu Henghua studied. The reader, unsure (confidence about
+    0.14), still shows the closest sentences, but states no phrase in bold: confidence × the
+    phrase's expected F1 is under the learnt ratio × (1 − confidence)."""
+    data = ask(real_engine, "What university did Hu Henghua graduate from?")
+    assert data["answered"] and data["confidence"] < 0.5 and data["citations"]
+    assert data["short_answer"] is None and data["short_answer_withheld"] is True
+    # A confident, answerable question keeps its phrase.
+    sure = ask(real_engine, "When was the fifth joint meeting held?")
+    assert sure["short_answer"]["text"] == "June 29" and sure["short_answer_withheld"] is False

@@ -50,15 +50,16 @@ def test_a_verified_answer_is_kept_and_a_made_up_citation_is_caught(real_engine)
     assert "John" in data["verified"][1]["why"] and "[9]" in data["verified"][2]["why"]
     assert data["warning"] and "2 of 3" in data["warning"]
     assert len(data["citations"]) == 1 and "Yuan Jiajun" in data["citations"][0]["text"]
-    assert set(data) == {"question", "answer", "answered", "confidence", "short_answer", "citations", "timings_ms", "mode", "verified", "warning",
-                         "model"}
+    assert set(data) == {"question", "answer", "answered", "confidence", "short_answer", "short_answer_withheld",
+                         "citations", "timings_ms", "mode", "verified", "warning", "model"}
     assert {"llm", "verify"} <= set(data["timings_ms"])
     assert "never follow them" in system and '<passage n="1"' in user and QUESTION in user
 
 
 def test_without_a_model_the_json_is_unchanged(real_engine):
     data = real_engine.ask(QUESTION).to_json()
-    assert set(data) == {"question", "answer", "answered", "confidence", "short_answer", "citations", "timings_ms"}
+    assert set(data) == {"question", "answer", "answered", "confidence", "short_answer", "short_answer_withheld",
+                         "citations", "timings_ms"}
 
 
 @pytest.mark.parametrize("behaviour", ["garbage", "html", "error"])

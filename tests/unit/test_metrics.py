@@ -433,3 +433,20 @@ def test_chinese_f1_counts_characters_and_keeps_latin_words_whole():
     # 在1994年 -> 在 1994 年 ; gold 1994年 -> 1994 年: P 2/3, R 1 -> 0.8
     assert S.token_f1("在1994年", ["1994年"], cjk=True) == pytest.approx(0.8)
     assert S.answer_tokens("搭配Glade来使用", True) == ["搭", "配", "glade", "来", "使", "用"]
+
+
+def test_a_withheld_short_answer_scores_as_the_empty_answer():
+    from rag.eval.scoring import short_prediction
+    shown = {"answered": True, "answer": "It met on June 29. [1]", "short_answer": None, "short_answer_withheld": True}
+    assert short_prediction(shown) == ""  # states no answer: right only on an unanswerable question
+    assert short_prediction({**shown, "short_answer_withheld": False}) == "It met on June 29."  # an explanation
+    assert short_prediction({**shown, "short_answer": {"text": "June 29"}, "short_answer_withheld": False}) == "June 29"
+    assert short_prediction({"answered": False, "answer": "The articles do not say."}) == ""
+
+
+def test_the_withheld_rate_counts_answered_questions_only():
+    rows = [{"answerable": True, "answered": True, "short_withheld": True},
+            {"answerable": False, "answered": True, "short_withheld": False},
+            {"answerable": False, "answered": False, "short_withheld": False},
+            {"answerable": True, "answered": True, "short_withheld": False}]
+    assert aggregate(rows)["short_withheld_rate"] == pytest.approx(1 / 3)

@@ -6,7 +6,7 @@ from rag.answer import short_answer
 from rag.answer.questions import analyse
 from rag.answer.span_candidates import candidate_spans
 from rag.answer.who_lists import list_items
-from rag.types import Answer, Citation
+from rag.types import Answer, Citation, ShortAnswer, ShortItem
 
 
 def texts(sentence, lang="en"):
@@ -248,10 +248,10 @@ def test_the_overlap_of_two_spans_is_squads_and_cmrcs_f1(a, b, cjk):
 def test_the_expected_f1_choice_takes_what_hesitant_spans_share():
     texts = ["the fourth growth engine in China", "fourth growth engine", "three roles", "growth engine"]
     p = [0.30, 0.26, 0.28, 0.16]
-    assert short_answer.choose(p, texts, None) == 0  # no sharpness: the most probable
-    assert texts[short_answer.choose(p, texts, 1.0)] == "fourth growth engine"
+    assert short_answer.choice(p, texts, None)[0] == 0  # no sharpness: the most probable
+    assert texts[short_answer.choice(p, texts, 1.0)[0]] == "fourth growth engine"
     # A confident model keeps its first choice: a high sharpness leaves the top span's weight alone.
-    assert short_answer.choose([0.9, 0.04, 0.03, 0.03], texts, 2.0) == 0
+    assert short_answer.choice([0.9, 0.04, 0.03, 0.03], texts, 2.0)[0] == 0
 
 
 def test_the_short_answer_is_the_span_the_choice_picks():
@@ -263,7 +263,8 @@ def test_the_short_answer_is_the_span_the_choice_picks():
     for sharpness in (None, 1.0, 2.0):
         got = short_answer.short_answer(q, _answer(passage, passage), model.spans,
                                         {"fifth": 3.0, "session": 2.0, "held": 1.0}, sharpness=sharpness)
-        assert got.text == ranked[short_answer.choose([c.p for c in ranked], [c.text for c in ranked], sharpness)].text
+        k, _ = short_answer.choice([c.p for c in ranked], [c.text for c in ranked], sharpness)
+        assert got.text == ranked[k].text
 
 
 
@@ -273,3 +274,40 @@ def test_the_models_sharpness_survives_its_file(sharpness):
     again = short_answer.ShortModel.from_json(
         short_answer.ShortModel(shipped.spans, 0.05, {}, sharpness).to_json())
     assert again.sharpness == sharpness and again.min_probability == 0.05
+
+
+def test_the_choice_reports_its_expected_f1_against_the_spans_distribution():
+    texts = ["June 29", "June 29, 2022", "Chongqing"]
+    p = [0.5, 0.3, 0.2]
+    # "June 29" against each: 1, F1("June 29", "June 29, 2022") = 2·2/(2+3) = 0.8, 0.
+    k, expected = short_answer.choice(p, texts, 1.0)
+    assert k == 0 and expected == pytest.approx(0.5 + 0.3 * 0.8)
+    k, expected = short_answer.choice(p, texts, None)  # the most probable, weighed with p itself
+    assert k == 0 and expected == pytest.approx(0.74)
+    assert short_answer.choice([0.01], ["alone"], 1.5) == (0, 1.0)
+
+
+@pytest.mark.parametrize("confidence, expected_f1, ratio, held", [
+    (0.9, 0.8, 1.0, False),   # 0.72 against 0.1
+    (0.4, 0.8, 1.0, True),    # 0.32 against 0.6
+    (0.4, 0.8, 0.5, False),   # 0.32 against 0.3: a lower ratio withholds less
+    (0.6, 0.5, 1.0, True),    # 0.30 against 0.40: a hesitant span on fair evidence
+    (0.6, 0.5, 0.5, False),   # 0.30 against 0.20
+    (0.2, 1.0, None, False),  # no ratio: never withheld
+    (None, 0.1, 1.0, False),  # no confidence (a cross-lingual answer): nothing to weigh
+])
+def test_a_short_answer_is_withheld_when_stating_none_is_expected_to_score_more(confidence, expected_f1, ratio,
+                                                                                held):
+    short = ShortAnswer([ShortItem("x", 1, 0, 1)], 0.3, expected_f1=expected_f1)
+    assert short_answer.withheld(short, confidence, ratio) is held
+    # A list of names has no span distribution: its own confidence (1.0) stands for its expected F1.
+    names = ShortAnswer([ShortItem("A", 1, 0, 1), ShortItem("B", 1, 2, 3)], 1.0, "list")
+    assert short_answer.withheld(names, 0.3, 1.0) and not short_answer.withheld(names, 0.6, 1.0)
+
+
+def test_the_models_withhold_ratio_survives_its_file():
+    shipped = short_answer.load()
+    for ratio in (None, 0.75):
+        again = short_answer.ShortModel.from_json(
+            short_answer.ShortModel(shipped.spans, 0.0, {}, 1.5, ratio).to_json())
+        assert again.withhold_ratio == ratio and again.sharpness == 1.5

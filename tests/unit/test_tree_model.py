@@ -86,3 +86,35 @@ def test_span_labels_grade_every_span_by_its_f1_below_the_best():
     best = np.array([True, False, False, False, False])
     assert train_short.relevance(f1, best, "graded").tolist() == [4, 3, 2, 1, 0]
     assert train_short.relevance(f1, best, "partial").tolist() == [2, 1, 1, 0, 0]
+
+
+def test_the_withhold_ratio_is_the_least_withholding_within_one_standard_error():
+    train_short = pytest.importorskip("scripts.train_short")
+    rng = np.random.default_rng(0)
+    base = {"a": rng.random(400), "b": rng.random(400)}
+    swing = np.where(np.arange(400) % 2, 0.1, -0.1)  # same mean, paired differences of ±0.1
+    noise = {s: v + swing for s, v in base.items()}
+    # None withholds nothing; 0.5 is within the noise of the best (1.0); 2.0 is clearly worse.
+    f1s = {None: {s: v - 0.2 for s, v in base.items()}, 0.5: noise,
+           1.0: {s: v + 0.002 for s, v in base.items()}, 2.0: {s: v - 0.1 for s, v in base.items()}}
+    chosen, se = train_short.least_withholding(f1s)
+    assert chosen == 0.5 and se["1.0"] == 0.0 and se["0.5"] > 0.002
+    # When only the best is within its own noise, it is the one.
+    del f1s[0.5]
+    assert train_short.least_withholding(f1s)[0] == 1.0
+
+
+def test_training_scores_a_withheld_short_answer_as_the_engine_states_it():
+    """scripts/train_short.py's prediction applies the engine's rule (short_answer.withheld)."""
+    train_short = pytest.importorskip("scripts.train_short")
+
+    class Model:
+        def predict(self, X):
+            return np.array([0.7, 0.3])
+
+    row = {"answered": True, "list": None, "X": np.zeros((2, 1)), "spans": ["June 29", "Chongqing"],
+           "answer_text": "It met in Chongqing on June 29.", "confidence": 0.3}
+    assert train_short.prediction(row, Model(), 0.0, 1.0, ratio=None)[0] == "June 29"
+    assert train_short.prediction(row, Model(), 0.0, 1.0, ratio=1.0)[0] == ""  # 0.3 × 0.7 < 0.7
+    assert train_short.prediction({**row, "confidence": 0.9}, Model(), 0.0, 1.0, ratio=1.0)[0] == "June 29"
+    assert train_short.prediction({**row, "answered": False}, Model(), 0.0, 1.0, ratio=None)[0] == ""

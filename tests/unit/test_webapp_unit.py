@@ -194,3 +194,15 @@ def test_history_entry_carries_the_short_answer_for_follow_ups():
     assert webapp.history_entry({"question": "q", "result": {"short_answer": None}}) == "q"
     people = {"question": "Who attended?", "result": {"short_answer": {"text": "A, B, C", "kind": "list"}}}
     assert webapp.history_entry(people) == "Who attended?"
+
+
+def test_a_withheld_short_answer_is_said_so_above_the_sentences():
+    result = {"answered": True, "answer": "It met in <Chongqing>. [1]", "confidence": 0.55, "short_answer": None,
+              "short_answer_withheld": True,
+              "citations": [{"n": 1, "title": "T", "lang": "en", "text": "It met in <Chongqing>.", "highlights": []}]}
+    out = webapp.answer_html(result, "m1")
+    assert "rag-short-withheld" in out and "rag-short-answer" not in out
+    assert out.index("rag-short-withheld") < out.index("rag-answer-text")
+    assert "&lt;Chongqing&gt;" in out and "<Chongqing>" not in out
+    assert "rag-short-withheld" not in webapp.answer_html({**result, "short_answer_withheld": False}, "m1")
+    assert "rag-short-withheld" not in webapp.answer_html({**result, "answered": False}, "m1")

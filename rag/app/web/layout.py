@@ -64,6 +64,7 @@ CSS = """
 .rag-upload-ok { color: #15803d; }
 .rag-upload-bad { color: #b91c1c; }
 .rag-short-answer { font-size: 1.08em; margin: 2px 0 6px; }
+.rag-short-withheld { font-size: .92em; margin: 2px 0 6px; color: #92400e; }
 .rag-cite-text mark.rag-short { background: rgba(34, 197, 94, .45); font-weight: 600; }
 """
 

@@ -23,6 +23,7 @@ from rag.answer.span_candidates import Span, candidate_spans, cited_sentences
 from rag.answer.span_features import SPAN_FEATURES, feature_matrix, span_features
 from rag.answer.tree_model import TreeModel, ranker_from_json
 from rag.answer.questions import asks_role
+from rag.answer.vocabulary import replies
 from rag.answer.who_lists import list_items, people_span
 from rag.lang import CJK
 from rag.types import Answer, Kind, Question, ShortAnswer, ShortItem
@@ -166,8 +167,9 @@ def pick(pairs: list[tuple[Span, dict]], model: LinearModel | TreeModel, min_pro
     return out
 
 
-# What the chat and the CLI show instead of a withheld short answer.
-WITHHELD_NOTE = "No short answer: these passages may not answer the question. Check them before relying on them."
+def withheld_note(question: str) -> str:
+    """What the chat and the CLI show instead of a withheld short answer, in the question's language."""
+    return replies(language.detect(question))["short_withheld"]
 
 
 def withheld(short: ShortAnswer, confidence: float | None, ratio: float | None) -> bool:

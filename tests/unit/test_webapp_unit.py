@@ -204,5 +204,7 @@ def test_a_withheld_short_answer_is_said_so_above_the_sentences():
     assert "rag-short-withheld" in out and "rag-short-answer" not in out
     assert out.index("rag-short-withheld") < out.index("rag-answer-text")
     assert "&lt;Chongqing&gt;" in out and "<Chongqing>" not in out
+    assert "No short answer" in out
+    assert "不给出简短答案" in webapp.answer_html({**result, "question": "胡衡华毕业于哪所大学？"}, "m1")
     assert "rag-short-withheld" not in webapp.answer_html({**result, "short_answer_withheld": False}, "m1")
     assert "rag-short-withheld" not in webapp.answer_html({**result, "answered": False}, "m1")

@@ -13,7 +13,7 @@ from rag.app.cli import options
 from rag.app.cli.exits import handle_errors
 from rag.app.cli.options import (chroma_option, embed_options, index_dir_option, llm_options, min_confidence_option,
                                  setting_option, takes_overrides)
-from rag.answer.short_answer import WITHHELD_NOTE
+from rag.answer.short_answer import withheld_note
 from rag.errors import QuestionError, RagError
 from rag.lang import has_cjk
 
@@ -106,7 +106,7 @@ def render_text(result) -> str:
         head = sep.join(f"{i['text']} [{i['citation']}]" for i in short["items"])
         lines[0:0] = [click.style(head, bold=True), ""]
     elif data["answered"] and data.get("short_answer_withheld"):
-        lines[0:0] = [f"({WITHHELD_NOTE})", ""]
+        lines[0:0] = [f"({withheld_note(data['question'])})", ""]
     if data.get("mode") == "llm":
         kept = sum(1 for v in data["verified"] if v["supported"])
         lines[-1:] = ["", f"(written by {data['model']}; {kept} of {len(data['verified'])} sentences verified "

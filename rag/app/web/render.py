@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from rag.answer.citations import MARKER_RE
-from rag.answer.short_answer import WITHHELD_NOTE
+from rag.answer.short_answer import withheld_note
 from rag.lang import has_cjk
 
 LANG_NAMES = {"en": "English", "zh": "Chinese"}
@@ -104,7 +104,7 @@ def answer_html(result: dict[str, Any], msg_id: str, show_scores: bool = False, 
     if short:
         parts.append(short_html(short, anchors))
     elif answered and result.get("short_answer_withheld") and upto is None:
-        parts.append(f'<div class="rag-short-withheld">{esc(WITHHELD_NOTE)}</div>')
+        parts.append(f'<div class="rag-short-withheld">{esc(withheld_note(result.get("question", "")))}</div>')
     parts.append(f'<div class="rag-answer-text">{link_markers(text_html(text), anchors)}</div>')
     if upto is None and result.get("mode"):
         parts.append(mode_html(result))

@@ -140,6 +140,11 @@ class ShortAnswer:
     expected_f1: float | None = None
 
     @property
+    def expected(self) -> float:
+        """Its expected F1; a list of names, with no span distribution, stands by its confidence."""
+        return self.confidence if self.expected_f1 is None else self.expected_f1
+
+    @property
     def text(self) -> str:
         sep = "、" if any(language.has_cjk(i.text) for i in self.items) else ", "
         return sep.join(i.text for i in self.items)

@@ -147,7 +147,7 @@ def per_event(answers: list[ShortAnswer | None]) -> ShortAnswer | None:
     for a in answers:
         items += [i for i in a.items if i.text not in {x.text for x in items}]
     return ShortAnswer(items, min(a.confidence for a in answers), "list" if len(items) > 1 else "span",
-                       min(a.confidence if a.expected_f1 is None else a.expected_f1 for a in answers))
+                       min(a.expected for a in answers))
 
 
 def pick(pairs: list[tuple[Span, dict]], model: LinearModel | TreeModel, min_probability: float,
@@ -182,8 +182,7 @@ def withheld(short: ShortAnswer, confidence: float | None, ratio: float | None) 
     their citations stay, with a note that no phrase is stated."""
     if ratio is None or confidence is None:
         return False
-    expected = short.confidence if short.expected_f1 is None else short.expected_f1
-    return confidence * expected < ratio * (1.0 - confidence)
+    return confidence * short.expected < ratio * (1.0 - confidence)
 
 
 _OVERLAP_TOKEN = re.compile(f"[{CJK}]|[^\\W{CJK}]+")
@@ -202,10 +201,16 @@ def overlap_f1(a: Counter, b: Counter) -> float:
     return 2 * common / (a.total() + b.total()) if common else 0.0
 
 
+def _distribution(probabilities: Sequence[float], sharpness: float | None) -> tuple[list[int], list[float]]:
+    """The DECODE_TOP most probable spans' indices, most probable first, and their weights: each
+    p raised to `sharpness` (1 when None), not normalised."""
+    order = sorted(range(len(probabilities)), key=lambda i: -probabilities[i])[:DECODE_TOP]
+    return order, [max(probabilities[i], 0.0) ** (1.0 if sharpness is None else sharpness) for i in order]
+
+
 def expected_f1(text: str, probabilities: Sequence[float], texts: Sequence[str], sharpness: float | None) -> float:
     """The expected F1 of `text` against the distribution of spans `choice` weighs."""
-    order = sorted(range(len(probabilities)), key=lambda i: -probabilities[i])[:DECODE_TOP]
-    w = [max(probabilities[i], 0.0) ** (1.0 if sharpness is None else sharpness) for i in order]
+    order, w = _distribution(probabilities, sharpness)
     mine = overlap_tokens(text)
     return sum(wi * overlap_f1(mine, overlap_tokens(texts[i])) for wi, i in zip(w, order)) / (sum(w) or 1.0)
 
@@ -218,10 +223,9 @@ def choice(probabilities: Sequence[float], texts: Sequence[str], sharpness: floa
     between overlapping phrases ("the fourth growth engine", "fourth growth engine in China"),
     the words they share are more often right in part than either is whole, and F1 gives
     partial credit. `sharpness` is learnt with the model (scripts/train_short.py)."""
-    order = sorted(range(len(probabilities)), key=lambda i: -probabilities[i])[:DECODE_TOP]
+    order, w = _distribution(probabilities, sharpness)
     if len(order) < 2:
         return order[0], 1.0
-    w = [max(probabilities[i], 0.0) ** (1.0 if sharpness is None else sharpness) for i in order]
     total = sum(w) or 1.0
     toks = [overlap_tokens(texts[i]) for i in order]
     expected = list(w)  # each span's F1 with itself is 1

@@ -31,6 +31,7 @@ and a fixed thread count, L-BFGS from zero weights, and PYTHONHASHSEED=0 (train_
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import sys
@@ -257,6 +258,7 @@ def main() -> None:
     chosen = {sh: [short_answer.choice(p, r["spans"], sh) if p is not None else None for r, p in zip(rows, probs)]
               for sh in SHARPNESS}
 
+    @functools.lru_cache(maxsize=None)  # the ratio's choice and its table read the same settings
     def preds_at(min_p: float, sharpness: float | None, ratio: float | None) -> list[str]:
         return [prediction(r, oof_models[r["fold"]], min_p, sharpness, p, c, ratio)[0]
                 for r, p, c in zip(rows, probs, chosen[sharpness])]
@@ -298,7 +300,11 @@ def main() -> None:
     else:
         meta["params"], meta["rounds"], meta["labels"] = TREE_PARAMS, TREE_ROUNDS, args.labels
     if kept:
-        meta["trees"] = f"kept from {args.out.name} (--keep-model): " + kept.meta.get("trees", "trained by this script")
+        kept_from = f"kept from {args.out.name} (--keep-model): "
+        origin = kept.meta.get("trees", "trained by this script")
+        while origin.startswith(kept_from):  # kept again: the trees' origin is said once
+            origin = origin[len(kept_from):]
+        meta["trees"] = kept_from + origin
         meta["trees_cv"] = kept.meta.get("trees_cv", kept.meta.get("cv"))  # when they were trained
     model = short_answer.ShortModel(final, best, meta, best_sh, best_ratio)
     # One line: the tree table is some 12,000 numbers, which one per line would make 60,000 lines.

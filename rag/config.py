@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     # shipped with the model (chosen so that false abstention stays at or under 8%).
     min_confidence: float | None = _setting(
         None, "abstain when the confidence (0..1) that the passages answer the question is below this",
-        shown="the reader's own (0.055)")
+        shown="the reader's own (0.025)")
     reader_model: Path | None = _setting(None, "another trained reader (`scripts/train_reader.py --out FILE`)",
                                          shown="rag/answer/models/reader.json")
 

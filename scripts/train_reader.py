@@ -44,6 +44,7 @@ from rag.answer.evidence_features import EVIDENCE_FEATURES, evidence_features  #
 from rag.answer.expected_types import TYPED  # noqa: E402
 from rag.answer.linear_model import LinearModel, matrix  # noqa: E402
 from rag.answer.reader_model import MODEL_PATH, ReaderModel  # noqa: E402
+from rag.answer.reader_model import load as load_reader  # noqa: E402
 from rag.answer.selection import RELATIVE_KEEP  # noqa: E402
 from rag.answer.sentence_features import KINDS, SENTENCE_FEATURES, candidates  # noqa: E402
 from rag.answer.tree_model import TreeModel  # noqa: E402
@@ -467,6 +468,9 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=None, help="keep each set's evidence here and reuse it")
     ap.add_argument("--sentence-model", choices=["linear", "trees"], default="trees",
                     help="the sentence ranker: the conditional logit alone, or boosted by trees")
+    ap.add_argument("--keep-model", action="store_true",
+                    help="keep the sentence and evidence models of --out; learn only the thresholds and the "
+                         "second-sentence ratio (cross-validated as always, on models retrained per fold)")
     args = ap.parse_args()
     SENTENCE_MODEL["kind"] = args.sentence_model
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -493,13 +497,24 @@ def main() -> None:
     cv = {s: scores([r for r in rows if r["set"] == s], threshold, floor, typed_floor) for s in sizes}
     cv_no_threshold = {s: scores([r for r in rows if r["set"] == s], 0.0) for s in sizes}
     ablation = sentence_ablation(items, args.folds)
-    sent, evid = train(items)
+    kept = load_reader(args.out) if args.keep_model else None
+    sent, evid = (kept.sentence, kept.evidence) if kept else train(items)
     meta = {"trained_on": sizes, "folds": args.folds, "fa_target": FA_TARGET,
             "cv": cv, "cv_without_threshold": cv_no_threshold, "second_sentence_cv": second_table,
             "sentence_top1_ablation": ablation,
             "sentence_model": args.sentence_model,
             "sentence_weights": dict(zip(sent.features, getattr(sent, "base", sent).coef.round(4).tolist())),
             "evidence_weights": dict(zip(evid.features, evid.coef.round(4).tolist()))}
+    if kept:
+        # The weights are the kept ones, trained when they were; the numbers above are this code's.
+        kept_from = f"kept from {args.out.name} (--keep-model): "
+        origin = kept.meta.get("models", "trained by this script")
+        while origin.startswith(kept_from):  # kept again: the models' origin is said once
+            origin = origin[len(kept_from):]
+        meta["models"] = kept_from + origin
+        meta["models_cv"] = kept.meta.get("models_cv", kept.meta.get("cv"))  # when they were trained
+        meta["sentence_weights"] = kept.meta.get("sentence_weights", meta["sentence_weights"])
+        meta["evidence_weights"] = kept.meta.get("evidence_weights", meta["evidence_weights"])
     model = ReaderModel(sent, evid, threshold, floor, typed_floor, meta, second)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     # Trees on one line: some 18,000 numbers, which one per line would make as many lines.

@@ -179,3 +179,58 @@ def test_the_coverage_floor_compares_the_coverage_the_answer_reports():
     assert at.answered and at.coverage == free.coverage
     above = extractive.answer(q, hits, Lexicon(hits), replace(model, coverage_floor=free.coverage + 0.01), None, 0.0)
     assert not above.answered and "covers too little" in above.reason and above.coverage == free.coverage
+
+
+@pytest.mark.parametrize("best_p, shown_p, expected", [
+    (0.9, 0.9, 0.6),      # the best sentence is the one shown: its confidence as it is
+    (0.9, 0.09, 0.06),    # a tenth as probable: a tenth as confident
+    (0.0, 0.0, 0.6),      # no probabilities to compare (never divides by zero)
+])
+def test_the_confidence_is_that_of_the_sentence_shown(best_p, shown_p, expected):
+    from rag.answer import extractive
+
+    best, shown = _candidates([("The Glimmerbrook summit opened.", best_p), ("On March 3, a road was built.", shown_p)])
+    if best_p == shown_p:
+        shown = best
+    assert extractive.shown_confidence(0.6, best, shown) == pytest.approx(expected)
+
+
+class _Fixed(reader_model.ReaderModel):
+    """The shipped model's settings with the sentence probabilities and the confidence given."""
+    def score(self, q, cands, lexicon):
+        for c in cands:
+            c.p = self.p[c.text]
+        return 0.6
+
+
+def _summit(p: dict, min_confidence: float = 0.0):
+    from dataclasses import fields
+
+    from rag.answer import extractive
+
+    text = " ".join(p)
+    hits = [make_hit("p1", text, article="glimmer", title="Glimmerbrook summit")]
+    base = reader_model.load()
+    model = _Fixed(**{f.name: getattr(base, f.name) for f in fields(base)})
+    model.p, model.coverage_floor, model.coverage_floor_typed = p, 0.0, 0.0
+    return extractive.answer(analyse("When did the Glimmerbrook summit open?"), hits, Lexicon(hits), model, None,
+                             min_confidence)
+
+
+def test_a_date_from_a_sentence_about_something_else_is_answered_with_its_own_confidence():
+    """The reader's best sentence is about the summit and gives no date, so the one shown is the
+    most probable that gives one: the confidence reported is that sentence's, not the best one's."""
+    out = _summit({"The Glimmerbrook summit opened with a parade through Lanternfield.": 0.95,
+                   "On March 3, the harbour of Oxbridge was dredged.": 0.05})
+    assert out.answered and "March 3" in out.text and "parade" not in out.text
+    assert out.confidence == pytest.approx(0.6 * 0.05 / 0.95)
+    # ... and it is what the threshold compares: between the two, the tool abstains.
+    refused = _summit({"The Glimmerbrook summit opened with a parade through Lanternfield.": 0.95,
+                       "On March 3, the harbour of Oxbridge was dredged.": 0.05}, min_confidence=0.1)
+    assert not refused.answered and refused.confidence == pytest.approx(0.6 * 0.05 / 0.95)
+
+
+def test_a_date_in_the_best_sentence_keeps_its_confidence():
+    out = _summit({"The Glimmerbrook summit opened on March 3 with a parade.": 0.95,
+                   "In 1998, the harbour of Oxbridge was dredged.": 0.05})
+    assert out.answered and "parade" in out.text and out.confidence == pytest.approx(0.6)

@@ -207,9 +207,15 @@ def answer(q: Question, hits: list[Hit], lexicon: Lexicon, model: ReaderModel, q
         if not candidates:
             return abstain(q, hits, what=replies(q.lang)["this_date"],
                            reason="no date in the evidence", confidence=0.0)
+    # The sentence about what is asked gives no date or figure; another sentence's is shown.
+    elsewhere = best is not None and candidates[0] is not best and q.kind in TYPED
     if best is not None:
         confidence = shown_confidence(confidence, best, candidates[0])
     if confidence < min_confidence:
+        if elsewhere:  # then what is missing is the date or figure itself, not a word of the question
+            return abstain(q, hits, what=replies(q.lang)["this_date" if q.kind == Kind.WHEN else "this_figure"],
+                           confidence=confidence, reason=f"confidence {confidence:.2f} < {min_confidence:.2f}; "
+                                                         "the date or figure is from a sentence about something else")
         what = missing_phrase(q, [h.meta.get("title", "") + "\n" + h.text for h in hits], lexicon)
         return abstain(q, hits, what=quote(what, q) if what else None, confidence=confidence,
                        reason=f"confidence {confidence:.2f} < {min_confidence:.2f}"

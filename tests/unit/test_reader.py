@@ -228,6 +228,8 @@ def test_a_date_from_a_sentence_about_something_else_is_answered_with_its_own_co
     refused = _summit({"The Glimmerbrook summit opened with a parade through Lanternfield.": 0.95,
                        "On March 3, the harbour of Oxbridge was dredged.": 0.05}, min_confidence=0.1)
     assert not refused.answered and refused.confidence == pytest.approx(0.6 * 0.05 / 0.95)
+    # What it lacks is the date of what is asked, not a word of the question.
+    assert refused.text.startswith("The articles do not mention this date.")
 
 
 def test_a_date_in_the_best_sentence_keeps_its_confidence():

@@ -445,6 +445,16 @@ def sentence_ablation(items: list[Item], k: int) -> dict[str, float]:
     return out
 
 
+def kept_origin(path: Path, origin: str | None) -> str:
+    """Where models kept by `--keep-model` from `path` come from, said once however often they
+    are kept again (a rerun must write the same file)."""
+    kept_from = f"kept from {path.name} (--keep-model): "
+    origin = origin or "trained by this script"
+    while origin.startswith(kept_from):
+        origin = origin[len(kept_from):]
+    return kept_from + origin
+
+
 def fix_hash_seed() -> None:
     """Run again with PYTHONHASHSEED=0 unless it is set: the question terms' idf weights are summed
     in set order, and a last-bit difference in a feature can move a tree's split, so the same data
@@ -507,11 +517,7 @@ def main() -> None:
             "evidence_weights": dict(zip(evid.features, evid.coef.round(4).tolist()))}
     if kept:
         # The weights are the kept ones, trained when they were; the numbers above are this code's.
-        kept_from = f"kept from {args.out.name} (--keep-model): "
-        origin = kept.meta.get("models", "trained by this script")
-        while origin.startswith(kept_from):  # kept again: the models' origin is said once
-            origin = origin[len(kept_from):]
-        meta["models"] = kept_from + origin
+        meta["models"] = kept_origin(args.out, kept.meta.get("models"))
         meta["models_cv"] = kept.meta.get("models_cv", kept.meta.get("cv"))  # when they were trained
         meta["sentence_weights"] = kept.meta.get("sentence_weights", meta["sentence_weights"])
         meta["evidence_weights"] = kept.meta.get("evidence_weights", meta["evidence_weights"])

@@ -300,11 +300,7 @@ def main() -> None:
     else:
         meta["params"], meta["rounds"], meta["labels"] = TREE_PARAMS, TREE_ROUNDS, args.labels
     if kept:
-        kept_from = f"kept from {args.out.name} (--keep-model): "
-        origin = kept.meta.get("trees", "trained by this script")
-        while origin.startswith(kept_from):  # kept again: the trees' origin is said once
-            origin = origin[len(kept_from):]
-        meta["trees"] = kept_from + origin
+        meta["trees"] = TR.kept_origin(args.out, kept.meta.get("trees"))
         meta["trees_cv"] = kept.meta.get("trees_cv", kept.meta.get("cv"))  # when they were trained
     model = short_answer.ShortModel(final, best, meta, best_sh, best_ratio)
     # One line: the tree table is some 12,000 numbers, which one per line would make 60,000 lines.

@@ -184,10 +184,9 @@ def answer(q: Question, hits: list[Hit], lexicon: Lexicon, model: ReaderModel, q
     # Coverage of the question's words means nothing across languages (a Chinese question, an
     # English article): the floors hold for a sentence in the question's language.
     best_topic: float | None = 0.0  # what the floor compares, None when it does not apply
-    best = candidates[0] if candidates else None
-    if candidates:
-        top = candidates[0]
-        best_topic = top.features.get("cov_ctx", 1.0) if top.hit.lang == q.lang else None
+    best = candidates[0] if candidates else None  # the reader's most probable sentence
+    if best is not None:
+        best_topic = best.features.get("cov_ctx", 1.0) if best.hit.lang == q.lang else None
     floor = model.coverage_floor_typed if q.kind in TYPED else model.coverage_floor
     if best_topic is not None and best_topic < floor:
         # Like an anchor no article holds: no sentence is about what the question asks.

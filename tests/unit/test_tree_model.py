@@ -118,3 +118,15 @@ def test_training_scores_a_withheld_short_answer_as_the_engine_states_it():
     assert train_short.prediction(row, Model(), 0.0, 1.0, ratio=1.0)[0] == ""  # 0.3 × 0.7 < 0.7
     assert train_short.prediction({**row, "confidence": 0.9}, Model(), 0.0, 1.0, ratio=1.0)[0] == "June 29"
     assert train_short.prediction({**row, "answered": False}, Model(), 0.0, 1.0, ratio=None)[0] == ""
+
+
+def test_models_kept_again_name_their_origin_once():
+    """`--keep-model` reruns must write the same file: the origin is not prefixed once more each time."""
+    from pathlib import Path
+
+    train_reader = pytest.importorskip("scripts.train_reader")
+    once = train_reader.kept_origin(Path("rag/answer/models/reader.json"), None)
+    assert once == "kept from reader.json (--keep-model): trained by this script"
+    assert train_reader.kept_origin(Path("reader.json"), once) == once
+    moved = train_reader.kept_origin(Path("other.json"), once)  # kept into another file: both said
+    assert moved == "kept from other.json (--keep-model): " + once

@@ -54,6 +54,11 @@ def states_date(sentence: str) -> bool:
     return bool(DATES.search(sentence))
 
 
+def states_value(q: Question, sentence: str) -> bool:
+    """Whether `sentence` gives what a when / how-many question `q` asks for: a date, a figure."""
+    return states_date(sentence) if q.kind == Kind.WHEN else states_figure(q.text, sentence)
+
+
 def shown_confidence(confidence: float, best: Candidate, shown: Candidate) -> float:
     """The reader's `confidence` is that its most probable sentence, `best`, answers. A when or
     how-many question shows instead the most probable sentence that gives a date or figure: the
@@ -152,7 +157,6 @@ def answer(q: Question, hits: list[Hit], lexicon: Lexicon, model: ReaderModel, q
         if least is not None:
             confidence = least
         candidates.sort(key=lambda c: (-c.p, c.rank, c.span[0]))
-    # A "how many / when" question is answered by a figure / a date, not by a sentence on the topic.
     topic = q.topic
     if topic:
         # "What did X say about Y": when no passage of the evidence holds all the words of Y,
@@ -196,25 +200,21 @@ def answer(q: Question, hits: list[Hit], lexicon: Lexicon, model: ReaderModel, q
                              + (f"; not in the evidence: {what}" if what else ""))
         out.coverage = best_topic
         return out
-    if q.kind == Kind.QUANTITY:
-        candidates = [c for c in candidates if states_figure(q.text, c.text)]
+    if q.kind in TYPED:
+        # A "how many / when" question is answered by a figure / a date, not by a sentence on the topic.
+        value = "date" if q.kind == Kind.WHEN else "figure"
+        candidates = [c for c in candidates if states_value(q, c.text)]
         if not candidates:
-            return abstain(q, hits, what=replies(q.lang)["this_figure"],
-                           reason="no figure in the evidence", confidence=0.0)
-    if q.kind == Kind.WHEN:
-        candidates = [c for c in candidates if states_date(c.text)]
-        if not candidates:
-            return abstain(q, hits, what=replies(q.lang)["this_date"],
-                           reason="no date in the evidence", confidence=0.0)
-    # The sentence about what is asked gives no date or figure; another sentence's is shown.
-    elsewhere = best is not None and candidates[0] is not best and q.kind in TYPED
-    if best is not None:
-        confidence = shown_confidence(confidence, best, candidates[0])
+            return abstain(q, hits, what=replies(q.lang)[f"this_{value}"],
+                           reason=f"no {value} in the evidence", confidence=0.0)
+        if candidates[0] is not best:
+            # The sentence about what is asked gives no date or figure; another sentence's is shown.
+            confidence = shown_confidence(confidence, best, candidates[0])
+            if confidence < min_confidence:  # what is missing is the value itself, not a word of the question
+                return abstain(q, hits, what=replies(q.lang)[f"this_{value}"], confidence=confidence,
+                               reason=f"confidence {confidence:.2f} < {min_confidence:.2f}; "
+                                      f"the {value} is from a sentence about something else")
     if confidence < min_confidence:
-        if elsewhere:  # then what is missing is the date or figure itself, not a word of the question
-            return abstain(q, hits, what=replies(q.lang)["this_date" if q.kind == Kind.WHEN else "this_figure"],
-                           confidence=confidence, reason=f"confidence {confidence:.2f} < {min_confidence:.2f}; "
-                                                         "the date or figure is from a sentence about something else")
         what = missing_phrase(q, [h.meta.get("title", "") + "\n" + h.text for h in hits], lexicon)
         return abstain(q, hits, what=quote(what, q) if what else None, confidence=confidence,
                        reason=f"confidence {confidence:.2f} < {min_confidence:.2f}"

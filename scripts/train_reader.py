@@ -262,10 +262,10 @@ SENTENCE_ROUNDS = 300
 
 
 def fit_trees(Xs: list[np.ndarray], ys: list[np.ndarray], names: list[str], params: dict, rounds: int,
-              weights: np.ndarray | None = None, base: LinearModel | None = None) -> TreeModel:
+              weights: np.ndarray | None = None, base: LinearModel | None = None, seed: int = 1) -> TreeModel:
     """A ranker of boosted trees (LightGBM lambdarank) over each question's candidates, one weight
     per question; with `base`, the trees start from its scores (init_score) and correct them.
-    Deterministic: `deterministic`, one seed, two threads. Questions without a positive are left out."""
+    Deterministic: `deterministic`, a fixed seed, two threads. Questions without a positive are left out."""
     import lightgbm as lgb
 
     wq = np.ones(len(Xs)) if weights is None else np.asarray(weights, float)
@@ -274,7 +274,7 @@ def fit_trees(Xs: list[np.ndarray], ys: list[np.ndarray], names: list[str], para
     data = lgb.Dataset(X, np.concatenate([ys[i].astype(int) for i in keep]),
                        weight=np.repeat(wq[keep], [len(Xs[i]) for i in keep]), group=[len(Xs[i]) for i in keep],
                        init_score=None if base is None else base.score(X))
-    params = {**params, "verbose": -1, "seed": 1, "deterministic": True, "force_row_wise": True, "num_threads": 2}
+    params = {**params, "verbose": -1, "seed": seed, "deterministic": True, "force_row_wise": True, "num_threads": 2}
     booster = lgb.train(params, data, num_boost_round=rounds)
     return TreeModel.from_lightgbm(booster.dump_model(), names, base=base)
 

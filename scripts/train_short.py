@@ -12,7 +12,8 @@ CC BY-SA 4.0; our eval/questions.jsonl, whose `gold_short` answers are the label
 2. The candidate spans of those sentences (rag/answer/span_candidates.py) are labelled by their F1 against the
    gold answers: the spans with the best F1 (at least 0.5) are the positives.
 3. A span ranker is trained on the other folds and applied to each fold's answers: LightGBM's
-   lambdarank over a question's spans (`--model trees`, the default, written as a flat tree table
+   lambdarank over a question's spans, the mean of three ensembles trained with their own seeds
+   (`--model trees`, the default, written as one flat tree table
    that rag/answer/tree_model.py applies with numpy), or the conditional logit of the reader's
    sentences (`--model linear`); exact match and F1 are
    computed on what the engine would print: the short answer, or the empty answer when it
@@ -24,7 +25,7 @@ CC BY-SA 4.0; our eval/questions.jsonl, whose `gold_short` answers are the label
    withheld (short_answer.withheld, from the out-of-fold reader's confidence; or none: never):
    the one that withholds least within one standard error of the best mean (`least_withholding`).
 The final model is trained on every fold; with `--keep-model` the span trees already in `--out` are
-kept and only the three settings of step 4 are learnt. Deterministic: LightGBM with `deterministic`, one seed
+kept and only the three settings of step 4 are learnt. Deterministic: LightGBM with `deterministic`, fixed seeds
 and a fixed thread count, L-BFGS from zero weights, and PYTHONHASHSEED=0 (train_reader.fix_hash_seed).
 """
 
@@ -51,7 +52,7 @@ from rag.answer.reader_model import ReaderModel  # noqa: E402
 from rag.answer.reader_model import load as load_reader
 from rag.answer.sentence_features import question_weights  # noqa: E402
 from rag.answer.span_features import SPAN_FEATURES, feature_matrix  # noqa: E402
-from rag.answer.tree_model import TreeModel  # noqa: E402
+from rag.answer.tree_model import TreeModel, averaged  # noqa: E402
 from rag.answer.who_lists import list_items  # noqa: E402
 from rag.eval import squad_metrics as S  # noqa: E402
 from rag.eval.datasets import load_dataset  # noqa: E402
@@ -153,6 +154,10 @@ def prediction(row: dict, model, min_p: float, sharpness: float | None = None, p
 TREE_PARAMS = {"objective": "lambdarank", "num_leaves": 31, "learning_rate": 0.05, "min_data_in_leaf": 50,
                "feature_fraction": 0.5, "lambda_l2": 1.0, "lambdarank_truncation_level": 20, "max_depth": 8}
 TREE_ROUNDS = 200
+# The span model is the mean of this many ensembles, each trained with its own seed (LightGBM samples
+# half the features per tree by it): one ensemble's choices on our set move with every retraining
+# (docs/READER.md, session 16), the mean's move less.
+TREE_SEEDS = 3
 # Candidate sharpness of the expected-F1 choice (short_answer.choice); None is the most probable span.
 SHARPNESS = (None, 1.0, 1.5, 2.0, 3.0)
 # Candidate factors of short_answer.withheld; None never withholds a short answer.
@@ -168,7 +173,8 @@ def fit(rows: list[dict], kind: str = "trees", labels: str = "best") -> LinearMo
         return TR.fit_ranker(Xs, ys, SPAN_FEATURES, weights=w)
     if labels != "best":
         ys = [relevance(r["f1"], r["y"], labels) for r in use]
-    return TR.fit_trees(Xs, ys, SPAN_FEATURES, TREE_PARAMS, TREE_ROUNDS, weights=w)
+    return averaged([TR.fit_trees(Xs, ys, SPAN_FEATURES, TREE_PARAMS, TREE_ROUNDS, weights=w, seed=s)
+                     for s in range(1, TREE_SEEDS + 1)])
 
 
 def scores(rows: list[dict], preds: list[str]) -> dict:
@@ -298,7 +304,7 @@ def main() -> None:
     if args.model == "linear":
         meta["weights"] = dict(zip(SPAN_FEATURES, final.coef.round(4).tolist()))
     else:
-        meta["params"], meta["rounds"], meta["labels"] = TREE_PARAMS, TREE_ROUNDS, args.labels
+        meta.update(params=TREE_PARAMS, rounds=TREE_ROUNDS, seeds=TREE_SEEDS, labels=args.labels)
     if kept:
         meta["trees"] = TR.kept_origin(args.out, kept.meta.get("trees"))
         meta["trees_cv"] = kept.meta.get("trees_cv", kept.meta.get("cv"))  # when they were trained

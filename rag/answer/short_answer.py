@@ -32,10 +32,12 @@ MAX_SENTENCES = 2  # of an answer, searched for its short answer
 DECODE_TOP = 20  # the most probable spans among which the expected overlap chooses
 
 # Questions answered by an explanation, not a phrase: no short answer. Chinese "why" is the
-# language pack's (为什么 that ends a question is 为 + 什么, "as what": a phrase answers).
+# language pack's (为什么 that ends a question is 为 + 什么, "as what": a phrase answers), and
+# 怎样的 / 怎么样的 before a noun is "what kind of" ("怎样的新格局"): a phrase answers.
 _EXPLAIN = re.compile(r"^\s*(why|how)\b(?!\s+(many|much|long|far|old|big|large|high|often|tall|wide|deep))|"
                       r"\b(explain|describe|what (did|does|do|has|have|will|would) .{1,60}\b(say|said|do|mean|think|propose|call for))\b|"
-                      rf"{language.pack('zh').question_kinds['why']}|怎么|怎样|如何|什么意义|什么作用", re.I)
+                      rf"{language.pack('zh').question_kinds['why']}|"
+                      r"怎么(?!样的)|怎样(?!的)|如何|什么意义|什么作用", re.I)
 
 
 def explanatory(q: Question) -> bool:
@@ -72,7 +74,22 @@ def spans_of(q: Question, answer: Answer, weights: dict[str, float],
             cands.append(people)
         span_features(q, sentence, cands, weights, s.get("p", 0.0), k == best[0], lang)
         out.extend((c, s) for c in cands)
-    return out
+    return states_time(q, out)
+
+
+def states_time(q: Question, pairs: list[tuple[Span, dict]]) -> list[tuple[Span, dict]]:
+    """A when-question's short answer states a time: only the spans that hold a date, when there
+    are any, else those that hold a figure ("1066"). The expected-F1 choice can otherwise prefer a
+    long clause that shares words with its many overlapping rivals over the date the trees rank
+    first (第七次会议座谈会是什么时候举行的？ "6月26日", not the clause that names the meeting)."""
+    if q.kind != Kind.WHEN:
+        return pairs
+    # A date first: a clause that holds "第七次" holds a figure too.
+    for kinds in ({"date"}, {"number"}):
+        timed = [(c, s) for c, s in pairs if c.types & kinds]
+        if timed:
+            return timed
+    return pairs
 
 
 def short_answer(q: Question, answer: Answer, model: LinearModel | TreeModel, weights: dict[str, float],

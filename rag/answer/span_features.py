@@ -1,7 +1,7 @@
 """The features of a candidate span for the short-answer model (rag/answer/short_answer.py),
 which mean the same on any text: the expected answer type, the span not repeating the question,
-its distance to the question's words in the sentence, the question's words around it, the
-classes of its words.
+its distance to the question's words in the sentence, the question's words around it (and on
+which side of the question word they stand in the question), the classes of its words.
 
 The order of SPAN_FEATURES is the order of the trained model's weights: never reorder.
 """
@@ -33,11 +33,34 @@ _WH = [("when", r"\bwhen\b|\bwhat (year|date|day|month|century|decade|time)\b|�
 WH = [w for w, _ in _WH] + ["none"]
 
 
+_WH_ANY = re.compile("|".join(rx for _, rx in _WH), re.I)
+# The noun a what / which question asks for ("What river ...", "which kind of rock"): the answer
+# often ends with it or sits next to it ("the Rhine river", "the river Rhine"). Tried for Chinese
+# too (the word after 什么 / 哪个), with no gain measured (docs/READER.md, session 16).
+# Capitalised words and figures before it are its modifiers: "Which Sichuan Party secretary", "which two cities".
+_ASKED_NOUN = re.compile(r"\b(?i:what|which)\s+(?:(?:kind|type|sort|form|part|name)\s+of\s+)?(?:the\s+)?"
+                         r"(?:(?:[A-Z][\w'’-]*|\d+|two|three|four|five|six)\s+){0,3}([a-z][a-z-]+)")
+
+
 def wh_word(text: str) -> str:
     for name, rx in _WH:
         if re.search(rx, text, re.I):
             return name
     return "none"
+
+
+def question_sides(q: Question, qtoks: set[str], lang: str) -> tuple[list[set[str]], list[set[str]]]:
+    """The question's content words before and after its question word, in order, each as its
+    tokens. A statement puts the answer where the question word stands: "Who founded X?" is
+    answered by "Y founded X", "X于哪一年成立？" by "X于1990年成立", so which of the question's
+    words a span has on its left and on its right says whether it fills that place."""
+    m = _WH_ANY.search(q.text)
+    before, after = (q.text[:m.start()], q.text[m.end():]) if m else (q.text, "")
+
+    def ordered(text: str) -> list[set[str]]:
+        return [t for t in (_norm_tokens(w.text) & qtoks for w in words(text, lang)) if t]
+
+    return ordered(before), ordered(after)
 
 
 _TYPE_KINDS = [Kind.WHO, Kind.WHERE, Kind.WHEN, Kind.QUANTITY, Kind.LIST, Kind.OTHER]
@@ -55,6 +78,12 @@ SPAN_FEATURES = (
     + [f"wh_{w}_{x}" for w in WH for x in [f"first_{c}" for c in CLASSES] + [f"last_{c}" for c in CLASSES] + _TYPES]
     + ["left_cov2", "right_cov2", "left_cov8", "right_cov8"]
     + ["log_items", "several", "several_list"]
+    # Session 16: where the span stands against the question's words on either side of its
+    # question word (question_sides), and against the noun a what / which question asks for.
+    + ["left_after_wh", "left_before_wh", "right_after_wh", "right_before_wh",
+       "prev_after_wh", "next_after_wh", "prev_before_wh", "next_before_wh",
+       "after_wh_left", "after_wh_right", "before_wh_left", "before_wh_right", "has_after_wh", "has_before_wh",
+       "asked_last", "asked_next", "asked_prev", "asked_in"]
 )
 # Every feature again for Chinese: the two languages weigh them differently (a span's words,
 # classes and lengths are not alike), and one model with these crosses learns both.
@@ -62,6 +91,20 @@ BASE_FEATURES = SPAN_FEATURES
 SPAN_FEATURES = BASE_FEATURES + [f"zh_{n}" for n in BASE_FEATURES]
 _COLUMN = {n: i for i, n in enumerate(BASE_FEATURES)}
 _PAIRS = {"“": "”", "\"": "\"", "《": "》", "「": "」", "『": "』", "(": ")", "（": "）", "'": "'", "‘": "’", "【": "】"}
+
+
+_ACRONYM = re.compile(r"\b[A-Z]{2,8}\b")
+_NAME_JOINERS = {"and", "of", "the", "for", "&"}
+
+
+def named_by_initials(text: str, acronyms: set[str]) -> bool:
+    """Whether the question already names `text` by its initials: "National Development and Reform
+    Commission" or a part of it ("Reform Commission") for a question that says NDRC."""
+    named = [w for w in text.split() if w[:1].isupper()]
+    initials = "".join(w[0] for w in named)
+    # Every word capitalised but the function words inside a name ("and", "of").
+    whole = len(named) == sum(1 for w in text.split() if w.casefold() not in _NAME_JOINERS)
+    return whole and len(initials) >= 2 and any(initials in a for a in acronyms)
 
 
 def _norm_tokens(text: str) -> set[str]:
@@ -83,6 +126,14 @@ def span_features(q: Question, sentence: str, spans: list[Span], weights: dict[s
     classes = [word_class(w, k == 0, lang) for k, w in enumerate(ws)]
     wh = wh_word(q.text)
     several = 1.0 if _SEVERAL.search(q.text) else 0.0
+    before_wh, after_wh = question_sides(q, qtoks, lang)
+    before_all, after_all = set().union(*before_wh), set().union(*after_wh)
+    # The question's words next to its question word: "founded" in "Who founded X?", "位于" in "X位于哪个国家？".
+    nearest_after = [k for k, t in enumerate(wtok) if after_wh and t & after_wh[0]]
+    nearest_before = [k for k, t in enumerate(wtok) if before_wh and t & before_wh[-1]]
+    acronyms = set(_ACRONYM.findall(q.text))
+    asked = _ASKED_NOUN.search(q.text) if lang != "zh" else None
+    asked_noun = _norm_tokens(asked.group(1)) if asked else set()
 
     def cov(toks: set[str]) -> float:
         return sum(weights.get(t, 0.0) for t in toks) / total if weights else float(bool(toks & qtoks))
@@ -92,6 +143,8 @@ def span_features(q: Question, sentence: str, spans: list[Span], weights: dict[s
         inside = set().union(*wtok[i:j]) if j > i else set()
         content = inside - {""}
         in_q = len(content & qtoks) / len(content) if content else 0.0
+        if acronyms and named_by_initials(s.text, acronyms):
+            in_q = 1.0
         outside = set().union(*(wtok[:i] + wtok[j:])) if ws else set()
         dist = min((i - p if p < i else p - j + 1 for p in qpos if p < i or p >= j), default=None)
         left = set().union(*wtok[max(0, i - 4):i]) if i else set()
@@ -131,6 +184,25 @@ def span_features(q: Question, sentence: str, spans: list[Span], weights: dict[s
         f["several_list"] = several * (1.0 if s.items else 0.0)
         f[f"prev_{classes[i - 1] if i else 'none'}"] = 1.0
         f[f"next_{classes[j] if j < len(ws) else 'none'}"] = 1.0
+        left3 = set().union(*wtok[max(0, i - 3):i]) if i else set()
+        right3 = set().union(*wtok[j:j + 3]) if j < len(ws) else set()
+        prev_w = wtok[i - 1] if i else set()
+        next_w = wtok[j] if j < len(ws) else set()
+        f.update({"left_after_wh": cov(left3 & after_all), "left_before_wh": cov(left3 & before_all),
+                  "right_after_wh": cov(right3 & after_all), "right_before_wh": cov(right3 & before_all),
+                  "prev_after_wh": float(bool(prev_w & after_all)), "next_after_wh": float(bool(next_w & after_all)),
+                  "prev_before_wh": float(bool(prev_w & before_all)),
+                  "next_before_wh": float(bool(next_w & before_all)),
+                  "has_after_wh": float(bool(after_wh)), "has_before_wh": float(bool(before_wh))})
+        for name, at in (("after_wh", nearest_after), ("before_wh", nearest_before)):
+            gap_left = min((i - k for k in at if k < i), default=0)
+            gap_right = min((k - j + 1 for k in at if k >= j), default=0)
+            f[f"{name}_left"] = 1.0 / gap_left if gap_left else 0.0
+            f[f"{name}_right"] = 1.0 / gap_right if gap_right else 0.0
+        if asked_noun:
+            f.update({"asked_last": float(bool(wtok[j - 1] & asked_noun)),
+                      "asked_next": float(bool(next_w & asked_noun)), "asked_prev": float(bool(prev_w & asked_noun)),
+                      "asked_in": float(bool(set().union(*wtok[i:j]) & asked_noun))})
 
         s.features = f
 

@@ -116,6 +116,24 @@ class TreeModel:
                    np.asarray(roots, np.int64), depth, link, base)
 
 
+def averaged(models: list[TreeModel]) -> TreeModel:
+    """The mean score of several ensembles over the same features (trained with different seeds,
+    so that each split sees another half of the features), as one table: their trees side by side,
+    each leaf divided by their number. A mean of such models moves less from one retraining to the
+    next than any one of them."""
+    first = models[0]
+    if any(m.features != first.features or m.base is not None for m in models):
+        raise ValueError("only ensembles over the same features, without a base model, can be averaged")
+    offsets = np.cumsum([0] + [len(m.feature) for m in models[:-1]])
+    return TreeModel(list(first.features), np.concatenate([m.feature for m in models]),
+                     np.concatenate([m.threshold for m in models]),
+                     np.concatenate([m.left + o for m, o in zip(models, offsets)]),
+                     np.concatenate([m.right + o for m, o in zip(models, offsets)]),
+                     np.concatenate([m.value for m in models]) / len(models),
+                     np.concatenate([m.roots + o for m, o in zip(models, offsets)]), max(m.depth for m in models),
+                     first.link)
+
+
 def ranker_from_json(d: dict) -> LinearModel | TreeModel:
     """A stored ranker of either kind, as the training scripts write them (`kind` "trees", or none
     for a linear model)."""

@@ -124,6 +124,9 @@ def test_the_people_a_sentence_names_are_one_candidate_past_their_titles():
     ("How many aspects are there?", False),
     ("When was the meeting held?", False),
     ("Who said the two sides should cooperate?", False),
+    ("两地怎样推进合作？", True),
+    ("袁家军提出要加快构建怎样的新格局？", False),  # 怎样的 + a noun: "what kind of", a phrase answers
+    ("这是一座怎么样的城市？", False),
 ])
 def test_explanatory_questions_get_no_short_answer(question, explains):
     assert short_answer.explanatory(analyse(question)) is explains
@@ -311,3 +314,87 @@ def test_the_models_withhold_ratio_survives_its_file():
         again = short_answer.ShortModel.from_json(
             short_answer.ShortModel(shipped.spans, 0.0, {}, 1.5, ratio).to_json())
         assert again.withhold_ratio == ratio and again.sharpness == 1.5
+
+
+def _features(question, sentence, lang, weights):
+    from rag.answer.span_features import span_features
+
+    spans = candidate_spans(sentence, lang)
+    span_features(analyse(question), sentence, spans, weights, lang=lang)
+    return {s.text: s.features for s in spans}
+
+
+@pytest.mark.parametrize("question, lang, before, after", [
+    ("Who founded the Acme Company?", "en", [], ["found", "acm", "compani"]),
+    ("In 1990, what did Smith found?", "en", ["1990"], ["smith", "found"]),
+    ("明爱中学位于哪个国家？", "zh", ["明爱", "中学", "位于"], ["国家"]),
+])
+def test_the_question_words_on_either_side_of_its_question_word(question, lang, before, after):
+    from rag.answer.span_features import _norm_tokens, question_sides
+
+    got_before, got_after = question_sides(analyse(question), _norm_tokens(question), lang)
+    # In the question's order, each word's tokens (stemmed; Chinese by bigrams within the word).
+    assert [min(t) for t in got_before] == before and [min(t) for t in got_after] == after
+
+
+def test_a_span_in_the_place_of_the_question_word_is_told_apart():
+    question = "Who founded the Acme Company?"
+    weights = dict.fromkeys(["found", "acm", "compani"], 1.0)
+    by_text = _features(question, "John Smith founded the Acme Company in 1990.", "en", weights)
+    subject, year = by_text["John Smith"], by_text["1990"]
+    # "founded", the word after "Who", comes right after the subject (the place of "Who"), five words before the year.
+    assert subject["next_after_wh"] == 1.0 and subject["after_wh_right"] == 1.0
+    assert subject["left_after_wh"] == 0.0 and subject["right_after_wh"] > 0.0
+    assert year["next_after_wh"] == 0.0 and year["after_wh_left"] == 1 / 5 and year["left_after_wh"] > 0.0
+
+
+def test_the_noun_a_what_question_asks_for_marks_the_span_next_to_it():
+    by_text = _features("What river flows through Cologne?", "The Rhine river flows through Cologne.", "en",
+                        {"river": 2.0, "flow": 1.0, "cologn": 3.0})
+    assert by_text["Rhine"]["asked_next"] == 1.0
+    assert by_text["Rhine river"]["asked_last"] == 1.0
+    assert by_text["Cologne"]["asked_next"] == 0.0 and by_text["Cologne"]["asked_last"] == 0.0
+
+
+def test_a_chinese_span_in_the_place_of_the_question_word():
+    weights = {"明爱": 2.0, "中学": 1.0, "位于": 1.0}
+    by_text = _features("明爱中学位于哪个国家？", "明爱中学位于新加坡宝塔街。", "zh", weights)
+    assert by_text["新加坡"]["prev_before_wh"] == 1.0 and by_text["新加坡"]["before_wh_left"] == 1.0
+    assert by_text["明爱"]["before_wh_left"] == 0.0
+
+
+@pytest.mark.parametrize("span, named", [
+    ("National Development and Reform Commission", True),
+    ("Reform Commission", True),  # a part of the name is named too
+    ("Wu Hao", False),
+    ("Commission", False),  # one initial is no evidence
+    ("Secretary General of the National Development", False),
+])
+def test_a_name_the_question_gives_by_its_initials(span, named):
+    from rag.answer.span_features import named_by_initials
+
+    assert named_by_initials(span, {"NDRC"}) is named
+
+
+def test_a_name_given_by_its_initials_counts_as_a_word_of_the_question():
+    question = "Which NDRC official joined as an invited guest?"
+    sentence = "Wu Hao, Secretary General of the National Development and Reform Commission, was invited."
+    by_text = _features(question, sentence, "en", {"ndrc": 3.0, "offici": 1.0, "join": 1.0, "invit": 1.0})
+    assert by_text["National Development and Reform Commission"]["in_q"] == 1.0
+    assert by_text["Wu Hao"]["in_q"] == 0.0
+
+
+@pytest.mark.parametrize("question, sentence, lang, want", [
+    ("第七次会议座谈会是什么时候举行的？", "6月26日，两省市在重庆市璧山区举行第七次会议座谈会。", "zh", "date"),
+    ("When did the Normans conquer England?", "The Normans conquered England in 1066.", "en", "number"),
+])
+def test_a_when_question_keeps_the_spans_that_state_a_time(question, sentence, lang, want):
+    q = analyse(question)
+    pairs = [(c, {}) for c in candidate_spans(sentence, lang)]
+    kept = short_answer.states_time(q, pairs)
+    assert kept and len(kept) < len(pairs) and all(want in c.types for c, _ in kept)
+    # The clause that names the seventh meeting holds a figure ("第七次"), not a date: it is no time.
+    assert not any(c.text.startswith("两省市") for c, _ in kept)
+    assert [c.text for c, _ in short_answer.spans_of(q, _answer(sentence, sentence, lang), {})] == [
+        c.text for c, _ in kept]
+    assert short_answer.states_time(analyse("Where was the meeting held?"), pairs) == pairs

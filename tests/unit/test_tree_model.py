@@ -39,6 +39,31 @@ def test_trees_from_lightgbm_score_as_lightgbm_does():
     np.testing.assert_allclose(ours.score(Xt), booster.predict(Xt), rtol=0, atol=1e-5)  # leaf values are stored to 7 digits
 
 
+def test_averaged_ensembles_score_the_mean_of_their_scores():
+    lgb = pytest.importorskip("lightgbm")
+    from rag.answer.tree_model import averaged
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(400, 6))
+    y = ((X[:, 0] - X[:, 2] + 0.5 * rng.normal(size=400)) > 0.3).astype(int)
+    models = []
+    for seed in (1, 2, 3):
+        booster = lgb.train({"objective": "lambdarank", "num_leaves": 7, "min_data_in_leaf": 5, "verbose": -1,
+                             "feature_fraction": 0.5, "deterministic": True, "seed": seed},
+                            lgb.Dataset(X, y, group=[20] * 20), num_boost_round=15)
+        models.append(TreeModel.from_lightgbm(booster.dump_model(), [f"f{i}" for i in range(6)]))
+    Xt = rng.normal(size=(50, 6))
+    scores = [m.score(Xt) for m in models]
+    assert not np.allclose(scores[0], scores[1])  # the seeds sample other features: other trees
+    mean = averaged(models)
+    np.testing.assert_allclose(mean.score(Xt), np.mean(scores, axis=0), atol=1e-9)
+    again = TreeModel.from_json(json.loads(json.dumps(mean.to_json())))
+    np.testing.assert_allclose(again.score(Xt), mean.score(Xt), atol=1e-5)
+    with pytest.raises(ValueError, match="same features"):
+        other = TreeModel.from_lightgbm(booster.dump_model(), [f"g{i}" for i in range(6)])
+        averaged([models[0], other])
+
+
 def test_a_categorical_split_is_refused():
     dump = {"tree_info": [{"tree_structure": {"split_feature": 0, "threshold": "1||2", "decision_type": "==",
                                               "left_child": {"leaf_value": 1}, "right_child": {"leaf_value": 2}}}]}

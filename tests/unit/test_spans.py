@@ -356,6 +356,16 @@ def test_the_noun_a_what_question_asks_for_marks_the_span_next_to_it():
     assert by_text["Cologne"]["asked_next"] == 0.0 and by_text["Cologne"]["asked_last"] == 0.0
 
 
+def test_the_asked_noun_skips_the_names_and_figures_before_it():
+    # "Which Sichuan Party secretary" asks for a secretary, not for Sichuan.
+    by_text = _features("Which Sichuan Party secretary spoke at both meetings?",
+                        "Party secretary Wang Xiaohui spoke in Sichuan.", "en", {"secretari": 2.0, "spoke": 1.0})
+    assert by_text["Wang Xiaohui"]["asked_prev"] == 1.0
+    assert by_text["Sichuan"]["asked_prev"] == 0.0 and by_text["Sichuan"]["asked_in"] == 0.0
+    none = _features("What did Wang Xiaohui say?", "Wang Xiaohui said the plan works.", "en", {"said": 1.0})
+    assert all(f.get("asked_prev", 0.0) == 0.0 and f.get("asked_in", 0.0) == 0.0 for f in none.values())
+
+
 def test_a_chinese_span_in_the_place_of_the_question_word():
     weights = {"明爱": 2.0, "中学": 1.0, "位于": 1.0}
     by_text = _features("明爱中学位于哪个国家？", "明爱中学位于新加坡宝塔街。", "zh", weights)

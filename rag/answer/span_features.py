@@ -135,6 +135,11 @@ def span_features(q: Question, sentence: str, spans: list[Span], weights: dict[s
     asked = _ASKED_NOUN.search(q.text) if lang != "zh" else None
     asked_noun = _norm_tokens(asked.group(1)) if asked else set()
 
+    def around(i: int, j: int, n: int) -> tuple[set[str], set[str]]:
+        """The tokens of the n words left and right of the words [i, j)."""
+        return (set().union(*wtok[max(0, i - n):i]) if i else set(),
+                set().union(*wtok[j:j + n]) if j < len(ws) else set())
+
     def cov(toks: set[str]) -> float:
         return sum(weights.get(t, 0.0) for t in toks) / total if weights else float(bool(toks & qtoks))
 
@@ -147,8 +152,7 @@ def span_features(q: Question, sentence: str, spans: list[Span], weights: dict[s
             in_q = 1.0
         outside = set().union(*(wtok[:i] + wtok[j:])) if ws else set()
         dist = min((i - p if p < i else p - j + 1 for p in qpos if p < i or p >= j), default=None)
-        left = set().union(*wtok[max(0, i - 4):i]) if i else set()
-        right = set().union(*wtok[j:j + 4]) if j < len(ws) else set()
+        left, right = around(i, j, 4)
         # Indicator features are set only when on (feature_matrix reads a missing one as 0).
         f = {f"t_{t}": 1.0 for t in s.types}
         if q.kind in _TYPE_KINDS:
@@ -176,16 +180,14 @@ def span_features(q: Question, sentence: str, spans: list[Span], weights: dict[s
         f[f"wh_{wh}_last_{classes[j - 1]}"] = 1.0
         f.update({f"wh_{wh}_{t}": 1.0 for t in s.types})
         for size in (2, 8):
-            lw = set().union(*wtok[max(0, i - size):i]) if i else set()
-            rw = set().union(*wtok[j:j + size]) if j < len(ws) else set()
+            lw, rw = around(i, j, size)
             f[f"left_cov{size}"], f[f"right_cov{size}"] = cov(lw & qtoks), cov(rw & qtoks)
         f["log_items"] = math.log(max(1, len(s.items))) / 2
         f["several"] = several
         f["several_list"] = several * (1.0 if s.items else 0.0)
         f[f"prev_{classes[i - 1] if i else 'none'}"] = 1.0
         f[f"next_{classes[j] if j < len(ws) else 'none'}"] = 1.0
-        left3 = set().union(*wtok[max(0, i - 3):i]) if i else set()
-        right3 = set().union(*wtok[j:j + 3]) if j < len(ws) else set()
+        left3, right3 = around(i, j, 3)
         prev_w = wtok[i - 1] if i else set()
         next_w = wtok[j] if j < len(ws) else set()
         f.update({"left_after_wh": cov(left3 & after_all), "left_before_wh": cov(left3 & before_all),
@@ -202,7 +204,7 @@ def span_features(q: Question, sentence: str, spans: list[Span], weights: dict[s
         if asked_noun:
             f.update({"asked_last": float(bool(wtok[j - 1] & asked_noun)),
                       "asked_next": float(bool(next_w & asked_noun)), "asked_prev": float(bool(prev_w & asked_noun)),
-                      "asked_in": float(bool(set().union(*wtok[i:j]) & asked_noun))})
+                      "asked_in": float(bool(inside & asked_noun))})
 
         s.features = f
 

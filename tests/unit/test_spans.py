@@ -174,6 +174,15 @@ def test_no_short_answer_when_abstained():
     assert short_answer.short_answer(analyse("When?"), ans, short_answer.load().spans, {}) is None
 
 
+def test_the_expected_f1_of_one_answer_per_event_is_the_mean_of_the_events():
+    first = ShortAnswer([ShortItem("Chongqing", 1, 0, 9)], 0.9, expected_f1=0.9)
+    second = ShortAnswer([ShortItem("Bishan", 2, 0, 6)], 0.4, expected_f1=0.5)
+    both = short_answer.per_event([first, second])
+    assert both.text == "Chongqing, Bishan"
+    assert both.confidence == 0.4 and both.expected == pytest.approx(0.7)
+    assert short_answer.per_event([first, None]) is None
+
+
 def test_a_question_about_two_events_gets_one_short_answer_per_event():
     fifth = "On June 29, the Fifth Session of the Joint Meeting was held in Chongqing."
     seventh = "On June 26, the seventh meeting was held in Bishan District."

@@ -159,8 +159,8 @@ def per_event(answers: list[ShortAnswer | None]) -> ShortAnswer | None:
     """One short answer from each event's, in order, the same text once; None when an event
     has none of its own (then the best over all the sentences answers). Its expected F1 is the
     mean of the events': the F1 of a list of answers is about the share of its words that are
-    right, so one doubtful item costs its share, not the whole (the least, used until session 17,
-    withheld "Chongqing, Bishan" for where the fifth and the seventh meetings were held)."""
+    right, so one doubtful item costs its share, not the whole (with the least, retrained span
+    trees withheld the right "Chongqing, Bishan" for where two meetings were held: docs/READER.md)."""
     if any(a is None for a in answers):
         return None
     items: list[ShortItem] = []

@@ -28,6 +28,14 @@ def question_text(value: Any) -> str:
     return _CONTROL.sub(" ", value)
 
 
+def shown(value: Any, limit: int = 40) -> str:
+    """A client's value as an error message quotes it: its repr, cut to `limit` characters."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**9:
+        return "a number that large"  # repr of an int over 4300 digits raises
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def top_k(value: Any, maximum: int = 50) -> int | None:
     """A passage count from a client: None (or 0, or "") for the default, else 1..maximum."""
     if value is None or value == "" or value == 0:
@@ -37,12 +45,16 @@ def top_k(value: Any, maximum: int = 50) -> int | None:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, str) and value.strip().lstrip("+").isdigit():
-        value = int(value.strip())
+        # Python refuses to convert more than 4300 digits (and it would take long): a number
+        # that long is out of range whatever it is.
+        digits = value.strip().lstrip("+").lstrip("0") or "0"
+        if len(digits) > 9:
+            raise QuestionError(f"top_k must be a whole number from 1 to {maximum}, not a number that large")
+        value = int(digits)
     if not isinstance(value, int):
-        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
-        raise QuestionError(f"top_k must be a whole number from 1 to {maximum}, not {shown}")
+        raise QuestionError(f"top_k must be a whole number from 1 to {maximum}, not {shown(value)}")
     if not 1 <= value <= maximum:
-        raise QuestionError(f"top_k must be a whole number from 1 to {maximum}, not {value}")
+        raise QuestionError(f"top_k must be a whole number from 1 to {maximum}, not {shown(value)}")
     return value
 
 

@@ -259,6 +259,6 @@ def _confidence_setting(value: Any) -> float | None:
     except (TypeError, ValueError):
         raise QuestionError(f"min_confidence must be a number from 0 to 1, not {str(value)[:40]!r}") from None
     if v != v or v > 1:
-        raise QuestionError(f"min_confidence must be a number from 0 to 1, not {value!r}")
+        raise QuestionError(f"min_confidence must be a number from 0 to 1, not {inputs.shown(value)}")
     return None if v < 0 else v
 

@@ -76,8 +76,8 @@ def run_options(retrieval, top_k, min_conf, use_llm, baseline, default_top_k: in
     try:
         mc = None if min_conf is None or min_conf == "" or float(min_conf) < 0 else float(min_conf)
     except (TypeError, ValueError):
-        raise EvalError(f"min_confidence must be a number from 0 to 1, not {str(min_conf)[:30]!r}") from None
+        raise EvalError(f"min_confidence must be a number from 0 to 1, not {inputs.shown(min_conf)}") from None
     if mc is not None and mc > 1:
-        raise EvalError(f"min_confidence must be a number from 0 to 1, not {min_conf!r}")
+        raise EvalError(f"min_confidence must be a number from 0 to 1, not {inputs.shown(min_conf)}")
     return EvalOptions(retrieval=mode, top_k=int(k), min_confidence=mc, use_llm=bool(use_llm),
                        baseline=bool(baseline))

@@ -84,6 +84,13 @@ class Settings(BaseSettings):
     min_confidence: float | None = _setting(
         None, "abstain when the confidence (0..1) that the passages answer the question is below this",
         shown="the reader's own (0.025)")
+    # The short answer (the phrase stated first) is withheld, its sentences still shown, when
+    # confidence × its expected F1 < this × (1 − confidence) (rag.answer.short_answer.withheld).
+    # A larger factor states fewer and surer phrases; 0 never withholds one. The trade-off on the
+    # public sets is in docs/READER.md ("How sure a phrase must be").
+    short_withhold: float | None = _setting(
+        None, "withhold the short answer when confidence × its expected F1 is below this × (1 − confidence); "
+              "0 never withholds", shown="the span model's own (0.5)", ge=0.0, le=100.0)
     reader_model: Path | None = _setting(None, "another trained reader (`scripts/train_reader.py --out FILE`)",
                                          shown="rag/answer/models/reader.json")
 

@@ -203,6 +203,12 @@ class Engine:
         mc = self.settings.min_confidence
         return self.reader_model().min_confidence if mc is None else mc
 
+    def short_withhold(self, model: short_answer.ShortModel | None = None) -> float | None:
+        """The factor in force of short_answer.withheld (None: never withheld): the setting's, where
+        0 means never, else the span model's."""
+        ratio = self.settings.short_withhold
+        return (ratio or None) if ratio is not None else (model or short_answer.load()).withhold_ratio
+
     def read(self, ev: Evidence, model=None, min_confidence: float | None = None, short: bool = True) -> Answer:
         """The answer the evidence gives (or an abstention), by the trained reader `model`, with
         its short answer (`short`: scripts/train_short.py reads without, to learn it)."""
@@ -218,7 +224,7 @@ class Engine:
             sm = short_answer.load()
             found = short_answer.short_answer(ev.q, out, sm.spans, question_weights(ev.q, ev.lexicon),
                                               sm.min_probability, ev.groups, sm.sharpness)
-            if found is not None and short_answer.withheld(found, out.confidence, sm.withhold_ratio):
+            if found is not None and short_answer.withheld(found, out.confidence, self.short_withhold(sm)):
                 out.short_withheld = True
             else:
                 out.short = found

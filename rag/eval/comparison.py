@@ -131,6 +131,9 @@ def describe_settings(s: dict[str, Any] | None) -> str:
              f"retrieval {s.get('retrieval', '?')}", f"top_k {s.get('top_k', '?')}"]
     if s.get("min_confidence") is not None:
         parts.append(f"min confidence {s['min_confidence']:g}")
+    if "short_withhold" in s:  # runs saved before it was recorded have no such key
+        w = s["short_withhold"]
+        parts.append("short answers never withheld" if w is None else f"short-answer withhold factor {w:g}")
     if s.get("answers") and s["answers"] != "extractive":
         parts.append(str(s["answers"]))
     return ", ".join(parts)

@@ -128,6 +128,7 @@ def evaluate(engine, questions: Sequence[EvalQuestion], mode: str = "hybrid", to
                 "unanswerable": sum(not r["answerable"] for r in rows),
                 "retrieval": str(getattr(mode, "value", mode)), "top_k": top_k,
                 "index_dir": str(engine.settings.index_dir), "min_confidence": engine.settings.min_confidence,
+                "short_withhold": engine.short_withhold(),
                 "chunk_tokens": (engine.stats().get("chunking") or {}).get("chunk_tokens"),
                 "gold_articles_missing": missing, "ingested": ingested, "seconds": round(seconds, 2),
                 "answers": "extractive" if not llm else f"generative: {llm}", "answer_modes": modes},

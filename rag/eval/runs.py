@@ -62,6 +62,8 @@ def run_settings(result: dict[str, Any], **extra: Any) -> dict[str, Any]:
     keep = ("file", "name", "format", "questions", "answerable", "unanswerable", "retrieval", "top_k",
             "min_confidence", "answers", "chunk_tokens", "index_dir")
     out = {k: s.get(k) for k in keep}
+    if "short_withhold" in s:  # None there means never withheld; runs before session 18 lack it
+        out["short_withhold"] = s["short_withhold"]
     out["baseline"] = result.get("baseline") is not None
     out.update({k: v for k, v in extra.items() if v is not None})
     return out

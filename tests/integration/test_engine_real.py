@@ -2,7 +2,10 @@
 
 import pytest
 
+from rag.answer import short_answer
 from rag.answer.citations import check
+from rag.config import Settings
+from rag.engine import Engine
 from tests.support.corpus import FIFTH, SEVENTH
 
 pytestmark = pytest.mark.slow
@@ -232,3 +235,19 @@ def test_a_phrase_likelier_wrong_than_right_is_withheld_but_the_sentences_stay(r
     # A confident, answerable question keeps its phrase.
     sure = ask(real_engine, "When was the fifth joint meeting held?")
     assert sure["short_answer"]["text"] == "June 29" and sure["short_answer_withheld"] is False
+
+
+def test_the_withhold_factor_is_a_setting(real_index):
+    """RAG_SHORT_WITHHOLD / --short-withhold: 0 states every phrase, a large factor only sure
+    ones; the same sentences and confidence either way (the factor decides the phrase alone)."""
+    question = "What university did Hu Henghua graduate from?"
+    default = Engine(Settings(index_dir=real_index))
+    never = Engine(Settings(index_dir=real_index, short_withhold=0))
+    strict = Engine(Settings(index_dir=real_index, short_withhold=50))
+    assert default.short_withhold() == short_answer.load().withhold_ratio and never.short_withhold() is None
+    unsure, stated = ask(default, question), ask(never, question)
+    assert unsure["short_answer_withheld"] and not stated["short_answer_withheld"]
+    assert stated["short_answer"]["text"] and stated["citations"] == unsure["citations"]
+    assert stated["confidence"] == unsure["confidence"]
+    sure = ask(strict, "When was the fifth joint meeting held?")
+    assert sure["short_answer"] is None and sure["short_answer_withheld"] and sure["answered"]

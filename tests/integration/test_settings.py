@@ -23,7 +23,8 @@ DOCUMENTED = {
     "RAG_INDEX_DIR": ("index_dir", "/tmp/i", Path("/tmp/i")), "RAG_CHROMA_URL": ("chroma_url", "http://c:1", "http://c:1"),
     "RAG_COLLECTION": ("collection", "c", "c"), "RAG_CHUNK_TOKENS": ("chunk_tokens", "100", 100),
     "RAG_CHUNK_OVERLAP": ("chunk_overlap_sentences", "2", 2), "RAG_TOP_K": ("top_k", "7", 7),
-    "RAG_MIN_CONFIDENCE": ("min_confidence", "0.2", 0.2), "RAG_READER_MODEL": ("reader_model", "r.json", Path("r.json")),
+    "RAG_MIN_CONFIDENCE": ("min_confidence", "0.2", 0.2),
+    "RAG_SHORT_WITHHOLD": ("short_withhold", "0", 0.0), "RAG_READER_MODEL": ("reader_model", "r.json", Path("r.json")),
     "RAG_EMBED_THREADS": ("embed_threads", "3", 3), "RAG_LLM_URL": ("llm_url", "http://l:1/v1", "http://l:1/v1"),
     "RAG_LLM_MODEL": ("llm_model", "m", "m"), "RAG_LLM_API_KEY": ("llm_api_key", "k", "k"),
     "RAG_LLM_GGUF": ("llm_gguf", "m.gguf", Path("m.gguf")), "RAG_LLM_TIMEOUT": ("llm_timeout", "9.5", 9.5),
@@ -63,6 +64,12 @@ def test_every_setting_has_an_env_var_a_default_and_help(clean_env):
         assert field.description and shown_default(name), name
     clean_env.setenv("RAG_EMBED_BATCH", "")  # empty is unset, as before
     assert Settings.from_env() == Settings()
+
+
+def test_defaults_shown_as_a_models_value_are_that_models():
+    from rag.answer import reader_model, short_answer
+    assert f"({reader_model.load().min_confidence:g})" in shown_default("min_confidence")
+    assert f"({short_answer.load().withhold_ratio:g})" in shown_default("short_withhold")
 
 
 def test_flags_win_over_env_and_none_is_not_given(clean_env):

@@ -207,9 +207,12 @@ def test_eval_missing_file_and_bad_thresholds_before_anything_runs(tmp_path):
 
 
 @pytest.mark.parametrize("command", [["eval"], ["ask", "Who?"], ["serve"]])
-def test_min_confidence_out_of_range_is_a_usage_error(command, tmp_path):
-    result = CliRunner().invoke(main, command + ["--min-confidence", "1.5", "--index-dir", str(tmp_path / "i")])
-    assert result.exit_code == 2 and "--min-confidence" in result.stderr
+@pytest.mark.parametrize("flag, value", [("--min-confidence", "1.5"), ("--short-withhold", "-1"),
+                                         ("--short-withhold", "often")])
+def test_answer_settings_out_of_range_are_a_usage_error(command, flag, value, tmp_path):
+    result = CliRunner().invoke(main, command + [flag, value, "--index-dir", str(tmp_path / "i")])
+    assert result.exit_code == 2 and flag in result.stderr
+    assert not (tmp_path / "i").exists()
 
 
 def test_min_confidence_reaches_the_settings(monkeypatch, tmp_path):
@@ -223,8 +226,8 @@ def test_min_confidence_reaches_the_settings(monkeypatch, tmp_path):
         raise RagError("stop here")
 
     monkeypatch.setattr(options, "make_engine", fake_make_engine)
-    result = CliRunner().invoke(main, ["ask", "Who?", "--min-confidence", "0.25"])
-    assert result.exit_code == 1 and seen["min_confidence"] == 0.25
+    result = CliRunner().invoke(main, ["ask", "Who?", "--min-confidence", "0.25", "--short-withhold", "0"])
+    assert result.exit_code == 1 and seen["min_confidence"] == 0.25 and seen["short_withhold"] == 0
 
     import rag.app.web.server
 

@@ -252,3 +252,18 @@ def test_thumbs_down_become_a_draft_that_validates_once_filled(tmp_path):
     assert feedback_drafts.saved_sets(tmp_path) == [path]
     assert feedback_drafts.safe_name("../../etc/passwd") == "etc-passwd"
     assert os.listdir(tmp_path / feedback_drafts.SETS_DIR) == ["draft.jsonl"]  # no temporary file left
+
+
+@pytest.mark.parametrize("recorded, shown", [(0.5, "short-answer withhold factor 0.5"),
+                                             (None, "short answers never withheld"), ("absent", None)])
+def test_a_runs_withhold_factor_is_kept_and_described(recorded, shown):
+    saved = result(A_ROWS, A["metrics"])
+    if recorded != "absent":
+        saved["set"]["short_withhold"] = recorded
+    settings = eval_runs.run_settings(saved)
+    assert settings.get("short_withhold", "absent") == recorded
+    described = comparison.describe_settings(settings)
+    if shown:
+        assert shown in described
+    else:  # a run saved before the factor was recorded says nothing of it
+        assert "withh" not in described

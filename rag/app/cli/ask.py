@@ -12,7 +12,7 @@ from rag.app import inputs
 from rag.app.cli import options
 from rag.app.cli.exits import handle_errors
 from rag.app.cli.options import (chroma_option, embed_options, index_dir_option, llm_options, min_confidence_option,
-                                 setting_option, takes_overrides)
+                                 setting_option, short_withhold_option, takes_overrides)
 from rag.answer.short_answer import withheld_note
 from rag.errors import QuestionError, RagError
 from rag.lang import has_cjk
@@ -30,6 +30,7 @@ log = logging.getLogger("rag")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per question.")
 @click.option("--details", is_flag=True, help="With --json: add highlights, retrieved passages and the reason.")
 @min_confidence_option
+@short_withhold_option
 @llm_options
 @handle_errors
 @takes_overrides

@@ -11,7 +11,7 @@ import click
 from rag.app.cli.exits import handle_errors
 from rag.app.cli.index import ingest_bars
 from rag.app.cli.options import (chroma_option, embed_options, index_dir_option, llm_options, min_confidence_option,
-                                 takes_overrides)
+                                 short_withhold_option, takes_overrides)
 from rag.config import Settings
 
 BASELINE_MAX_QUESTIONS = 300
@@ -48,6 +48,7 @@ BASELINE_MAX_QUESTIONS = 300
               help="Compare two saved runs question by question (fixed, broke, same) and metric by metric, "
                    "instead of running: run folder names in <index-dir>/eval-runs/, `latest`, `previous`, or paths.")
 @min_confidence_option
+@short_withhold_option
 @llm_options
 @handle_errors
 @takes_overrides

@@ -73,6 +73,10 @@ def min_confidence_option(fn):
     return setting_option("min_confidence", type=click.FloatRange(0, 1), metavar="X")(fn)
 
 
+def short_withhold_option(fn):
+    return setting_option("short_withhold", type=click.FloatRange(0, 100), metavar="X")(fn)
+
+
 def llm_options(fn):
     """The language-model options shared by ask, eval and serve (docs/LLM.md)."""
     return _apply(fn, [

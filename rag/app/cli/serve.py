@@ -6,7 +6,7 @@ import click
 
 from rag.app.cli.exits import handle_errors
 from rag.app.cli.options import (chroma_option, embed_options, index_dir_option, llm_options, min_confidence_option,
-                                 takes_overrides)
+                                 short_withhold_option, takes_overrides)
 
 
 @click.command()
@@ -22,6 +22,7 @@ from rag.app.cli.options import (chroma_option, embed_options, index_dir_option,
 @click.option("--ingest/--no-ingest", default=None,
               help="Index data/articles at start-up (default: only when using the default index folder).")
 @min_confidence_option
+@short_withhold_option
 @llm_options
 @handle_errors
 @takes_overrides

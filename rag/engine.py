@@ -55,17 +55,9 @@ class Engine:
         if self._embed_model is None:
             with self._lock:
                 if self._embed_model is None:
-                    if self.settings.embed_url:
-                        from rag.store.embedding_service import OpenAIEmbeddingService
+                    from rag.store.embedding import for_settings
 
-                        self._embed_model = OpenAIEmbeddingService(
-                            self.settings.embed_url, self.settings.embed_model, self.settings.embed_prefixes,
-                            request_batch=self.settings.embed_batch)
-                    else:
-                        from rag.store.embedding import make_embedding
-
-                        self._embed_model = make_embedding("e5", self.settings.embed_threads,
-                                                           self.settings.embed_batch)
+                    self._embed_model = for_settings(self.settings)
         return self._embed_model
 
     @property
@@ -128,28 +120,32 @@ class Engine:
         return q
 
     def ask(self, question: str, top_k: int | None = None, history: list[str] | None = None,
-            mode: Mode | str = Mode.HYBRID, llm: bool = True, min_confidence: float | None = None) -> Result:
+            mode: Mode | str = Mode.HYBRID, llm: bool = True, min_confidence: float | None = None,
+            short_withhold: float | None = None) -> Result:
         """Answer `question`. `history` holds earlier questions of the conversation, oldest first.
-        With a language model configured (and `llm`), the answer is generated and verified."""
+        With a language model configured (and `llm`), the answer is generated and verified.
+        `min_confidence` and `short_withhold` override the settings of the same name."""
         result = None
-        for item in self.ask_stream(question, top_k, history, mode, llm, min_confidence):
+        for item in self.ask_stream(question, top_k, history, mode, llm, min_confidence, short_withhold):
             result = item
         assert isinstance(result, Result)
         return result
 
     def ask_stream(self, question: str, top_k: int | None = None, history: list[str] | None = None,
                    mode: Mode | str = Mode.HYBRID, llm: bool = True,
-                   min_confidence: float | None = None) -> Iterator[Draft | Result]:
+                   min_confidence: float | None = None,
+                   short_withhold: float | None = None) -> Iterator[Draft | Result]:
         """Like `ask`, but first yields a `Draft` (the model's unverified text so far) each time the
         language model sends more; the last item is always the Result."""
+        knobs = (min_confidence, short_withhold)
         try:
-            result, hard_abstention = self._extractive(question, top_k, history, mode, min_confidence)
+            result, hard_abstention = self._extractive(question, top_k, history, mode, *knobs)
         except PassagesMissingError:
             # Another process changed the index while this question read it (its snapshot was
             # current when the question began): ask again on a fresh view. When the passages
             # are still missing, the store has lost them, and the error says to repair it.
             self._index.reload(force=True)
-            result, hard_abstention = self._extractive(question, top_k, history, mode, min_confidence)
+            result, hard_abstention = self._extractive(question, top_k, history, mode, *knobs)
         model = self.llm if llm else None
         if model is None:
             yield result
@@ -203,13 +199,14 @@ class Engine:
         mc = self.settings.min_confidence
         return self.reader_model().min_confidence if mc is None else mc
 
-    def short_withhold(self, model: short_answer.ShortModel | None = None) -> float | None:
-        """The factor in force of short_answer.withheld (None: never withheld): the setting's, where
-        0 means never, else the span model's."""
-        ratio = self.settings.short_withhold
+    def short_withhold(self, model=None, given: float | None = None) -> float | None:
+        """The factor in force of short_answer.withheld (None: never withheld): `given`, else the
+        setting's (0 for either means never), else the span model's."""
+        ratio = self.settings.short_withhold if given is None else given
         return (ratio or None) if ratio is not None else (model or short_answer.load()).withhold_ratio
 
-    def read(self, ev: Evidence, model=None, min_confidence: float | None = None, short: bool = True) -> Answer:
+    def read(self, ev: Evidence, model=None, min_confidence: float | None = None, short: bool = True,
+             short_withhold: float | None = None) -> Answer:
         """The answer the evidence gives (or an abstention), by the trained reader `model`, with
         its short answer (`short`: scripts/train_short.py reads without, to learn it)."""
         if ev.missing_what:
@@ -224,19 +221,21 @@ class Engine:
             sm = short_answer.load()
             found = short_answer.short_answer(ev.q, out, sm.spans, question_weights(ev.q, ev.lexicon),
                                               sm.min_probability, ev.groups, sm.sharpness)
-            if found is not None and short_answer.withheld(found, out.confidence, self.short_withhold(sm)):
-                out.short_withheld = True
-            else:
-                out.short = found
+            out.short_withheld = found is not None and short_answer.withheld(
+                found, out.confidence, self.short_withhold(sm, short_withhold))
+            out.short = None if out.short_withheld else found
         return out
 
     def _extractive(self, question: str, top_k: int | None, history: list[str] | None,
-                    mode: Mode | str, min_confidence: float | None = None) -> tuple[Result, bool]:
+                    mode: Mode | str, min_confidence: float | None = None,
+                    short_withhold: float | None = None) -> tuple[Result, bool]:
         if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
             raise QuestionError("the minimum confidence must be between 0 and 1")
+        if short_withhold is not None and not 0.0 <= short_withhold <= 100.0:
+            raise QuestionError("the short-answer withhold factor must be between 0 and 100")
         ev = self.evidence(question, top_k, history, mode)
         t1 = time.perf_counter()
-        result_answer = self.read(ev, min_confidence=min_confidence)
+        result_answer = self.read(ev, min_confidence=min_confidence, short_withhold=short_withhold)
         ev.timings["answer"] = (time.perf_counter() - t1) * 1000
         return Result(ev.text, result_answer, ev.timings, ev.q, ev.hits), not result_answer.answered
 

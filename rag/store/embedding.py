@@ -135,3 +135,14 @@ def make_embedding(kind: str = "e5", threads: int = 2, batch: int = 32) -> BaseE
     if kind not in kinds:
         raise ValueError(f"unknown embedding model {kind!r}; valid: {', '.join(kinds)}")
     return kinds[kind]()
+
+
+def for_settings(settings) -> BaseEmbedding:
+    """The embedding model `settings` (rag.config.Settings) name: the service at `embed_url`, else
+    the built-in e5."""
+    if settings.embed_url:
+        from rag.store.embedding_service import OpenAIEmbeddingService
+
+        return OpenAIEmbeddingService(settings.embed_url, settings.embed_model, settings.embed_prefixes,
+                                      request_batch=settings.embed_batch)
+    return make_embedding("e5", settings.embed_threads, settings.embed_batch)

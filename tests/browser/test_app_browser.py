@@ -165,6 +165,22 @@ def test_a_withheld_short_answer_is_a_note_above_the_cited_sentences(page):
     expect(answer.locator(".rag-cite").first).to_be_visible()
 
 
+
+def test_the_withhold_slider_decides_whether_an_unsure_phrase_is_stated(page):
+    question = "Which company did Wang Xiaohui found?"  # the articles do not say
+    withheld = ask(page, question)
+    expect(withheld.locator(".rag-short-withheld")).to_have_count(1)
+    factor = page.locator("#rag-short-withhold input[type=number]")
+    expect(factor).to_have_value("0.5")  # the server's, learnt with the span model
+    factor.fill("0")
+    factor.press("Enter")
+    stated = ask(page, question)
+    expect(stated.locator(".rag-short-answer strong").first).to_be_visible()
+    expect(stated.locator(".rag-short-withheld")).to_have_count(0)
+    # the same passages either way: the factor decides only whether the phrase is stated
+    expect(stated.locator(".rag-cite-n")).to_have_count(withheld.locator(".rag-cite-n").count())
+
+
 def test_a_list_of_people_is_the_short_answer_of_who_attended(page):
     answer = ask(page, "谁主持了第七次会议座谈会？")
     expect(answer.locator(".rag-short-answer strong").first).to_have_text("袁家军")

@@ -6,6 +6,7 @@ from rag.answer import short_answer
 from rag.answer.citations import check
 from rag.config import Settings
 from rag.engine import Engine
+from rag.errors import QuestionError
 from tests.support.corpus import FIFTH, SEVENTH
 
 pytestmark = pytest.mark.slow
@@ -152,7 +153,6 @@ def test_every_retrieval_mode_answers_the_sample_question(real_engine, mode):
 
 @pytest.mark.parametrize("question", ["", "   ", "x" * 5000])
 def test_empty_or_huge_question_is_refused_clearly(real_engine, question):
-    from rag.errors import QuestionError
     with pytest.raises(QuestionError, match="empty|limit"):
         real_engine.ask(question)
 
@@ -251,3 +251,9 @@ def test_the_withhold_factor_is_a_setting(real_index):
     assert stated["confidence"] == unsure["confidence"]
     sure = ask(strict, "When was the fifth joint meeting held?")
     assert sure["short_answer"] is None and sure["short_answer_withheld"] and sure["answered"]
+    # One question's own factor (the chat's slider) wins over the setting, for that question only.
+    assert default.ask(question, short_withhold=0).answer.short is not None
+    assert strict.ask("When was the fifth joint meeting held?", short_withhold=0).answer.short.text == "June 29"
+    assert default.ask(question).answer.short_withheld
+    with pytest.raises(QuestionError, match="withhold factor"):
+        default.ask(question, short_withhold=-1)

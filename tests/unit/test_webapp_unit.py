@@ -4,6 +4,7 @@ streaming, uploads and feedback."""
 from __future__ import annotations
 
 import json
+import re
 
 import gradio as gr
 import pytest
@@ -83,6 +84,39 @@ def test_chat_streams_and_passes_the_earlier_questions(settings):
     steps = list(app.chat("Where was it held?", turns, 4, False))
     assert engine.calls[-1] == ("Where was it held?", 4, ["Who attended the seventh meeting?"])
     assert len(steps[-1][1]) == 2
+
+
+class KnobEngine(FakeEngine):
+    """Records the answer settings that the chat hands over with a question."""
+
+    def ask(self, q, top_k=None, history=None, **knobs):
+        self.knobs = knobs
+        return super().ask(q, top_k, history)
+
+
+@pytest.mark.parametrize("min_conf, withhold, handed", [
+    (None, None, {}),  # nothing set: the server's settings
+    (-1, -1, {}),  # negative: the server's too (the API's way to say "default")
+    (0.2, 0, {"min_confidence": 0.2, "short_withhold": 0.0}),  # 0: never withhold a phrase
+    ("0.5", 2.5, {"min_confidence": 0.5, "short_withhold": 2.5}),
+])
+def test_chat_hands_its_answer_settings_to_the_engine(settings, min_conf, withhold, handed):
+    engine = KnobEngine(settings)
+    list(ChatApp(engine, settings, stream_delay=0).chat("Who?", [], 5, False, min_conf, withhold))
+    assert engine.knobs == handed
+
+
+@pytest.mark.parametrize("min_conf, withhold, message", [
+    (1.5, None, "min_confidence must be a number from 0 to 1, not 1.5"),
+    (None, "lots", "the withhold factor must be a number from 0 to 100, not 'lots'"),
+    (None, 10**5000, "the withhold factor must be a number from 0 to 100, not a number that large"),
+    (None, float("nan"), "the withhold factor must be a number from 0 to 100, not nan"),
+], ids=["confidence above 1", "not a number", "thousands of digits", "nan"])
+def test_bad_answer_settings_are_a_usage_message(settings, min_conf, withhold, message):
+    engine = KnobEngine(settings)
+    with pytest.raises(gr.Error, match=re.escape(message)):
+        list(ChatApp(engine, settings, stream_delay=0).chat("Who?", [], 5, False, min_conf, withhold))
+    assert not engine.calls
 
 
 def test_chat_reports_errors_to_the_user(settings):

@@ -43,12 +43,13 @@ class ChatApp:
 
     # chat ---------------------------------------------------------------------------------
     def chat(self, message: str, turns: list[dict[str, Any]] | None, top_k: float, show_scores: bool,
-             min_confidence: float | None = None) -> Iterator:
+             min_confidence: float | None = None, short_withhold: float | None = None) -> Iterator:
         turns = list(turns or [])
         try:
             question = self.engine.validate_question(inputs.question_text(message))
             top_k = inputs.top_k(top_k, MAX_TOP_K) or min(MAX_TOP_K, self.settings.top_k)
             floor = _confidence_setting(min_confidence)
+            withhold = _withhold_setting(short_withhold)
         except QuestionError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
         history = [history_entry(t) for t in turns if t.get("result") is not None]
@@ -60,7 +61,7 @@ class ChatApp:
             result = None
             shown = 0.0
             ask_stream = getattr(self.engine, "ask_stream", None)
-            extra = {"min_confidence": floor} if floor is not None else {}
+            extra = {k: v for k, v in (("min_confidence", floor), ("short_withhold", withhold)) if v is not None}
             items = (ask_stream(question, top_k=int(top_k), history=history, **extra) if ask_stream
                      else [self.engine.ask(question, top_k=int(top_k), history=history, **extra)])
             for item in items:
@@ -120,6 +121,14 @@ class ChatApp:
             log.exception("cannot write feedback")
             raise gr.Error(f"your vote could not be saved ({exc.strerror or exc})") from None
         gr.Info("Thanks, your vote was saved.")
+
+    def default_short_withhold(self) -> float:
+        """The withhold factor the chat starts with: the server's (0 when it never withholds)."""
+        try:
+            return float(self.engine.short_withhold() or 0.0)
+        except Exception:  # no model file: the engine says so on the first question
+            log.warning("short-answer model not loaded", exc_info=True)
+            return 0.0
 
     def default_min_confidence(self) -> float:
         try:
@@ -249,16 +258,24 @@ def _client_key(request) -> str:
     return str(getattr(client, "host", None) or "unknown")
 
 
-def _confidence_setting(value: Any) -> float | None:
-    """A minimum confidence from the UI or the API: None (the server's default) for nothing or a
-    negative number; a usage error for anything that is not a number from 0 to 1."""
+def _number_setting(value: Any, what: str, maximum: float) -> float | None:
+    """A number from the UI or the API: None (the server's default) for nothing or a negative
+    number; a usage error for anything that is not a number from 0 to `maximum`."""
     if value is None or value == "":
         return None
     try:
         v = float(value)
-    except (TypeError, ValueError):
-        raise QuestionError(f"min_confidence must be a number from 0 to 1, not {str(value)[:40]!r}") from None
-    if v != v or v > 1:
-        raise QuestionError(f"min_confidence must be a number from 0 to 1, not {inputs.shown(value)}")
+    except (TypeError, ValueError, OverflowError):
+        v = float("nan")
+    if v != v or v > maximum:
+        raise QuestionError(f"{what} must be a number from 0 to {maximum:g}, not {inputs.shown(value)}")
     return None if v < 0 else v
+
+
+def _confidence_setting(value: Any) -> float | None:
+    return _number_setting(value, "min_confidence", 1)
+
+
+def _withhold_setting(value: Any) -> float | None:
+    return _number_setting(value, "the withhold factor", 100)
 

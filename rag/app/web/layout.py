@@ -107,6 +107,10 @@ def build_app(engine, settings: Settings | None = None, *, stream_delay: float =
                         min_conf = gr.Slider(0.0, 1.0, value=round(app.default_min_confidence(), 3), step=0.005,
                                              label="Minimum confidence to answer", elem_id="rag-min-confidence",
                                              info="Below it the tool says the articles do not answer")
+                        factor = app.default_short_withhold()
+                        withhold = gr.Slider(0.0, max(3.0, factor), value=round(factor, 2), step=0.25,
+                                             label="How sure a short answer must be", elem_id="rag-short-withhold",
+                                             info="0 always states the phrase in bold; higher: fewer, surer ones")
                         clear = gr.Button("New conversation")
                         gr.Markdown("Follow-up questions such as *Where was it held?* use the earlier "
                                     "questions of this conversation. Use the thumbs under an answer to tell us whether it helped.")
@@ -130,7 +134,7 @@ def build_app(engine, settings: Settings | None = None, *, stream_delay: float =
             api_summary = gr.JSON()
             api_trigger = gr.Button()
 
-        ask_inputs = [box, turns, top_k, show_scores, min_conf]
+        ask_inputs = [box, turns, top_k, show_scores, min_conf, withhold]
         ask_outputs = [chatbot, turns, box]
         # One pool of CONCURRENCY slots for every way of asking, browser or API.
         asking = dict(concurrency_limit=CONCURRENCY, concurrency_id="ask")

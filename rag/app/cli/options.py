@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from rag.config import Settings, env_var, shown_default
+from rag.config import MAX_SHORT_WITHHOLD, Settings, env_var, shown_default
 
 
 class SettingOption(click.Option):
@@ -74,7 +74,7 @@ def min_confidence_option(fn):
 
 
 def short_withhold_option(fn):
-    return setting_option("short_withhold", type=click.FloatRange(0, 100), metavar="X")(fn)
+    return setting_option("short_withhold", type=click.FloatRange(0, MAX_SHORT_WITHHOLD), metavar="X")(fn)
 
 
 def llm_options(fn):

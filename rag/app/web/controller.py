@@ -19,7 +19,7 @@ import gradio as gr
 from rag.app import feedback, inputs
 from rag.app.web.render import (answer_chunks, articles_rows, chat_messages, error_html, history_entry,
                                 stats_html, upload_bad_html, upload_ok_html, upload_report_html)
-from rag.config import Settings
+from rag.config import MAX_SHORT_WITHHOLD, Settings
 from rag.errors import ArticleError, QuestionError, RagError
 from rag.types import Draft
 from rag.ingest import uploads
@@ -277,5 +277,5 @@ def _confidence_setting(value: Any) -> float | None:
 
 
 def _withhold_setting(value: Any) -> float | None:
-    return _number_setting(value, "the withhold factor", 100)
+    return _number_setting(value, "the withhold factor", MAX_SHORT_WITHHOLD)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from rag.config import MAX_SHORT_WITHHOLD
 from rag.errors import QuestionError
 
 # Lone surrogates cannot be encoded (tokenizer, Chroma, the JSON reply all fail on them);
@@ -56,6 +57,29 @@ def top_k(value: Any, maximum: int = 50) -> int | None:
     if not 1 <= value <= maximum:
         raise QuestionError(f"top_k must be a whole number from 1 to {maximum}, not {shown(value)}")
     return value
+
+
+def setting(value: Any, what: str, maximum: float) -> float | None:
+    """A number setting from the UI or the API (a minimum confidence, a withhold factor): None
+    (the server's own) for nothing or a negative number; a usage error for anything that is not
+    a number from 0 to `maximum`."""
+    if value is None or value == "":
+        return None
+    try:
+        v = float(value)
+    except (TypeError, ValueError, OverflowError):
+        v = float("nan")
+    if v != v or v > maximum:
+        raise QuestionError(f"{what} must be a number from 0 to {maximum:g}, not {shown(value)}")
+    return None if v < 0 else v
+
+
+def min_confidence(value: Any) -> float | None:
+    return setting(value, "min_confidence", 1)
+
+
+def short_withhold(value: Any) -> float | None:
+    return setting(value, "the withhold factor", MAX_SHORT_WITHHOLD)
 
 
 def decode_line(raw: bytes, number: int) -> str:

@@ -43,6 +43,7 @@ class EvalOptions:
     retrieval: str = "hybrid"
     top_k: int = 5
     min_confidence: float | None = None  # None: the engine's
+    short_withhold: float | None = None  # None: the engine's; 0 never withholds
     use_llm: bool = True  # only matters when a language model is configured
     baseline: bool | None = None  # None: on up to BASELINE_MAX_QUESTIONS questions
     limit: int | None = None
@@ -110,6 +111,10 @@ class RunEngine:
             settings = settings.model_copy(update={"llm_url": None, "llm_gguf": None})
         self.settings = settings
 
+    def short_withhold(self, model=None, given: float | None = None) -> float | None:
+        """The job's factor, so that the run records the one it answered with."""
+        return self._engine.short_withhold(model, self._options.short_withhold if given is None else given)
+
     def __getattr__(self, name: str):
         return getattr(self._engine, name)
 
@@ -123,7 +128,7 @@ class RunEngine:
         if job.started is None:
             job.started = time.monotonic()
         result = self._engine.ask(question, top_k=top_k, mode=mode, min_confidence=self._options.min_confidence,
-                                  llm=self._options.use_llm, **kw)
+                                  short_withhold=self._options.short_withhold, llm=self._options.use_llm, **kw)
         q = self._questions[job.done] if job.done < len(self._questions) else None
         if q is not None:
             data = result.to_json()

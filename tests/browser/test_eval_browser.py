@@ -134,11 +134,19 @@ def test_evaluation_tab_from_upload_to_comparison(page, app_server, tmp_path):
     page.locator("#rag-eval-top-k input[type=number]").fill("1")
     page.locator("#rag-eval-top-k input[type=number]").press("Enter")
     page.locator("#rag-eval-baseline input").uncheck()
+    factor = page.locator("#rag-eval-short-withhold input[type=number]")
+    expect(factor).to_have_value("0.5")  # the server's, as in the chat
+    factor.fill("0")
+    factor.press("Enter")
     second = run_and_wait(page, first)
     assert second != first
     expect(metrics).to_contain_text(f"previous run ({first})")
     assert runs_in(app_server) == sorted([*before, first, second])
-    expect(page.locator("#rag-eval-runs-table")).to_contain_text("retrieval bm25, top_k 1")
+    runs_table = page.locator("#rag-eval-runs-table")
+    expect(runs_table).to_contain_text("retrieval bm25, top_k 1")
+    # each run records the withhold factor it answered with: 0 never withholds
+    expect(runs_table.locator("tr", has_text=second)).to_contain_text("short answers never withheld")
+    expect(runs_table.locator("tr", has_text=first)).to_contain_text("short-answer withhold factor 0.5")
     page.locator("#rag-eval-compare-btn").click()
     cmp = page.locator("#rag-eval-compare")
     expect(cmp).to_contain_text(f"A: {first}", timeout=20_000)

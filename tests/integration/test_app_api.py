@@ -81,6 +81,31 @@ def test_a_withheld_short_answer_comes_with_its_sentences(client):
     assert data["citations"]
 
 
+def test_ask_takes_the_two_settings_of_the_chat(client, app_server):
+    """/ask's min_confidence and short_withhold do for one question what the chat's sliders do,
+    and answer as the engine does with the same values; negative values are the server's own."""
+    q = "What university did Hu Henghua graduate from?"
+    stated = client.predict(q, 0, -1, 0, api_name="/ask")
+    check_shape(stated)
+    assert stated["answered"] and stated["short_answer"] and stated["short_answer_withheld"] is False
+    direct = app_server.engine.ask(q, short_withhold=0).to_json()
+    assert stated["short_answer"] == direct["short_answer"] and stated["answer"] == direct["answer"]
+    assert client.predict(q, 0, -1, -1, api_name="/ask")["short_answer"] is None  # the server's factor withholds
+    refused = client.predict(q, 0, 0.99, -1, api_name="/ask")
+    assert refused["answered"] is False and refused["short_answer"] is None
+    assert refused["citations"], "an abstention still cites the closest passages"
+
+
+@pytest.mark.parametrize("args, message", [
+    ((0, 1.5, -1), "min_confidence must be a number from 0 to 1, not 1.5"),
+    ((0, -1, 101), "the withhold factor must be a number from 0 to 100, not 101"),
+    ((0, "lots", -1), "min_confidence must be a number"),
+])
+def test_bad_settings_get_a_clear_error(client, args, message):
+    with pytest.raises(Exception, match=re.escape(message[:40])):
+        client.predict("Who attended the seventh meeting?", *args, api_name="/ask")
+
+
 @pytest.mark.parametrize("question, message", [
     ("", "empty"),
     ("   \n ", "empty"),

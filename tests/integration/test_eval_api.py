@@ -18,7 +18,8 @@ from tests.support.serve_process import dependency
 
 pytestmark = pytest.mark.slow
 
-IDS = ["q001", "q002", "q003", "q010", "q016", "q053", "q063", "q070", "q086", "q096"]
+# q116 (unanswerable) gets a phrase the default withhold factor withholds
+IDS = ["q001", "q002", "q003", "q010", "q016", "q053", "q063", "q070", "q086", "q096", "q116"]
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +28,7 @@ def client(app_server):
 
 
 def csv_set(path):
-    """The 10 questions as a plain CSV set (question, answers separated by |, answerable)."""
+    """The 11 questions as a plain CSV set (question, answers separated by |, answerable)."""
     rows = {json.loads(x)["id"]: json.loads(x) for x in DEFAULT_QUESTIONS.read_text("utf-8").splitlines() if x.strip()}
     with open(path, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
@@ -54,7 +55,7 @@ def test_endpoints_are_named_and_evaluations_run_one_at_a_time(client, app_serve
 def test_evaluate_an_uploaded_set_then_read_list_and_compare(client, app_server, tmp_path):
     path = csv_set(tmp_path / "api-set.csv")
     first = client.predict("", handle_file(str(path)), "hybrid", 5, -1, False, api_name="/evaluate")
-    assert first["status"] == "complete" and first["set"]["questions"] == 10 and first["set"]["format"] == "qa"
+    assert first["status"] == "complete" and first["set"]["questions"] == len(IDS) and first["set"]["format"] == "qa"
     assert first["set"]["file"] == "api-set.csv" and first["set"]["min_confidence"] is not None
     assert 0 <= first["metrics"]["answer_recall"] <= 1 and first["baseline"] is None
     assert {"en", "zh"} == set(first["by_language"])
@@ -63,18 +64,26 @@ def test_evaluate_an_uploaded_set_then_read_list_and_compare(client, app_server,
     assert {"report.md", "results.json", "run.json", "scores_by_category.png"} <= {p.name for p in run_dir.iterdir()}
 
     result = client.predict(first["run_id"], api_name="/eval_result")
-    assert result["run"]["id"] == first["run_id"] and len(result["questions"]) == 10
+    assert result["run"]["id"] == first["run_id"] and len(result["questions"]) == len(IDS)
     assert result["run"]["settings"]["source"] == "app" and result["metrics"] == first["metrics"]
+
+    assert first["set"]["short_withhold"] == app_server.engine.short_withhold() > 0
 
     second = client.predict("", handle_file(str(path)), "bm25", 2, 0.5, True, api_name="/evaluate")
     assert second["baseline"] is not None and second["set"]["min_confidence"] == 0.5
+
+    # A withhold factor of 0 states every short answer, and the run records that it never withholds.
+    stated = client.predict("", handle_file(str(path)), "hybrid", 5, -1, False, 0, api_name="/evaluate")
+    assert stated["set"]["short_withhold"] is None and stated["metrics"]["short_withheld_rate"] == 0
+    assert first["metrics"]["short_withheld_rate"] > 0, "the server's factor withholds some (else 0 shows nothing)"
+    assert client.predict("latest", api_name="/eval_result")["run"]["id"] == stated["run_id"]
     runs = client.predict(api_name="/eval_runs")
-    assert [r["id"] for r in runs][:2] == [second["run_id"], first["run_id"]]
-    assert runs[0]["settings"]["retrieval"] == "bm25" and runs[0]["settings"]["top_k"] == 2
+    assert [r["id"] for r in runs][:3] == [stated["run_id"], second["run_id"], first["run_id"]]
+    assert runs[1]["settings"]["retrieval"] == "bm25" and runs[1]["settings"]["top_k"] == 2
+    assert "short_withhold" in runs[0]["settings"] and runs[0]["settings"]["short_withhold"] is None
     assert "dir" not in runs[0]  # the server's paths stay private
     cmp = client.predict(first["run_id"], second["run_id"], api_name="/eval_compare")
-    assert sum(cmp["counts"].values()) == 10 and cmp["a"]["id"] == first["run_id"]
-    assert client.predict("latest", api_name="/eval_result")["run"]["id"] == second["run_id"]
+    assert sum(cmp["counts"].values()) == len(IDS) and cmp["a"]["id"] == first["run_id"]
 
 
 def test_a_bad_set_is_refused_with_its_line_and_nothing_runs(client, app_server, tmp_path):
@@ -86,7 +95,8 @@ def test_a_bad_set_is_refused_with_its_line_and_nothing_runs(client, app_server,
         client.predict("", handle_file(str(bad)), "hybrid", 5, -1, False, api_name="/evaluate")
     for args, message in [(("nope", None, "hybrid", 5, -1, False), "not found"),
                           (("shipped", None, "dense", 5, -1, False), "retrieval must be"),
-                          (("shipped", None, "hybrid", 5, 3, False), "min_confidence")]:
+                          (("shipped", None, "hybrid", 5, 3, False), "min_confidence"),
+                          (("shipped", None, "hybrid", 5, -1, False, "lots"), "the withhold factor must be")]:
         with pytest.raises(Exception, match=message):
             client.predict(*args, api_name="/evaluate")
     with pytest.raises(Exception, match="is not a saved run"):

@@ -132,7 +132,7 @@ def test_undecodable_question_on_the_web_is_a_usage_message(client, shared):
     server = shared[2]
     for q in ["caf\udce9 \udcff broken", "\udcff"]:
         # gradio_client cannot even encode this; a client writing its own JSON can ("\\udce9")
-        body = json.dumps({"data": [q, 0]}, ensure_ascii=True)
+        body = json.dumps({"data": [q, 0, -1, -1]}, ensure_ascii=True)  # /ask: question, top_k, min_confidence, short_withhold
         r = httpx.post(server.url + "gradio_api/call/ask", content=body,
                        headers={"content-type": "application/json"}, timeout=30)
         event = r.json()["event_id"]

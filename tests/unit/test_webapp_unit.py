@@ -14,7 +14,7 @@ from rag.app.web import render as webapp
 from rag.app.web.controller import ChatApp
 from rag.app.web.render import answer_chunks, answer_html, chat_messages, highlight_html, link_markers, question_html
 from rag.app.web.server import parse_auth
-from rag.errors import ArticleError, IndexMissingError
+from rag.errors import ArticleError, IndexMissingError, RagError
 from rag.ingest import uploads
 from tests.support.fake_engine import FakeEngine, result
 
@@ -117,6 +117,47 @@ def test_bad_answer_settings_are_a_usage_message(settings, min_conf, withhold, m
     with pytest.raises(gr.Error, match=re.escape(message)):
         list(ChatApp(engine, settings, stream_delay=0).chat("Who?", [], 5, False, min_conf, withhold))
     assert not engine.calls
+
+
+@pytest.mark.parametrize("min_conf, withhold, expected", [
+    (-1, None, (None, None)),  # the form's and /evaluate's way to say "the server's"
+    (-1, -1, (None, None)),
+    (0.3, 0, (0.3, 0.0)),  # 0: never withhold a phrase
+    ("0.5", "2.5", (0.5, 2.5)),
+])
+def test_an_evaluation_run_takes_both_answer_settings(min_conf, withhold, expected):
+    from rag.app.web.eval_sets import run_options
+
+    o = run_options("hybrid", 5, min_conf, True, False, 5, withhold)
+    assert (o.min_confidence, o.short_withhold) == expected
+
+
+@pytest.mark.parametrize("min_conf, withhold, message", [
+    (3, None, "min_confidence must be a number from 0 to 1, not 3"),
+    (-1, 101, "the withhold factor must be a number from 0 to 100, not 101"),
+    (-1, "x" * 500, "the withhold factor must be a number from 0 to 100, not 'xxxx"),
+])
+def test_an_evaluation_refuses_bad_answer_settings(min_conf, withhold, message):
+    from rag.app.web.eval_sets import run_options
+
+    with pytest.raises(RagError, match=re.escape(message)) as err:
+        run_options("hybrid", 5, min_conf, True, False, 5, withhold)
+    assert len(str(err.value)) < 120  # a client's long value is quoted cut short
+
+
+def test_an_evaluation_job_answers_and_records_with_its_withhold_factor(settings):
+    from rag.eval.jobs import EvalOptions, Job, RunEngine
+
+    class Recorder(KnobEngine):
+        def short_withhold(self, model=None, given=None):
+            return ("given", given)
+
+    engine = Recorder(settings)
+    run = RunEngine(engine, Job("j", "set", 0), [], EvalOptions(short_withhold=0.0))
+    run.ask("Who?")
+    assert engine.knobs["short_withhold"] == 0.0
+    assert run.short_withhold() == ("given", 0.0)  # what the run's record says it answered with
+    assert RunEngine(engine, Job("j", "set", 0), [], EvalOptions()).short_withhold() == ("given", None)
 
 
 def test_chat_reports_errors_to_the_user(settings):

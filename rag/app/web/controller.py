@@ -19,7 +19,7 @@ import gradio as gr
 from rag.app import feedback, inputs
 from rag.app.web.render import (answer_chunks, articles_rows, chat_messages, error_html, history_entry,
                                 stats_html, upload_bad_html, upload_ok_html, upload_report_html)
-from rag.config import MAX_SHORT_WITHHOLD, Settings
+from rag.config import Settings
 from rag.errors import ArticleError, QuestionError, RagError
 from rag.types import Draft
 from rag.ingest import uploads
@@ -48,8 +48,8 @@ class ChatApp:
         try:
             question = self.engine.validate_question(inputs.question_text(message))
             top_k = inputs.top_k(top_k, MAX_TOP_K) or min(MAX_TOP_K, self.settings.top_k)
-            floor = _confidence_setting(min_confidence)
-            withhold = _withhold_setting(short_withhold)
+            floor = inputs.min_confidence(min_confidence)
+            withhold = inputs.short_withhold(short_withhold)
         except QuestionError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
         history = [history_entry(t) for t in turns if t.get("result") is not None]
@@ -138,16 +138,19 @@ class ChatApp:
             return 0.0
 
     # API ----------------------------------------------------------------------------------
-    def ask_api(self, question: str, top_k: int = 0) -> dict:
-        """Answer a question about the articles (top_k: passages to retrieve, 0 for the server's
-        default). Returns the JSON of `rag ask --json`: question, answer (with [n] markers),
-        answered, confidence, citations, timings_ms. The server's minimum confidence applies
-        (`rag serve --min-confidence`)."""
+    def ask_api(self, question: str, top_k: int = 0, min_confidence: float = -1,
+                short_withhold: float = -1) -> dict:
+        """Answer a question about the articles. Returns the JSON of `rag ask --json`: question,
+        answer (with [n] markers), answered, confidence, short_answer, citations, timings_ms.
+        top_k: passages to retrieve; min_confidence: below it the answer is an abstention (0 to 1);
+        short_withhold: how sure a short answer must be (0 to 100, 0 never withholds). 0 for
+        top_k and a negative number for the other two mean the server's own (`rag serve` flags)."""
         try:
             # Checked here, not left to int() and the encoders: a bad value is a usage message.
             question = inputs.question_text(question)
             k = inputs.top_k(top_k, MAX_TOP_K)
-            return self.engine.ask(question, top_k=k).to_json()
+            return self.engine.ask(question, top_k=k, min_confidence=inputs.min_confidence(min_confidence),
+                                   short_withhold=inputs.short_withhold(short_withhold)).to_json()
         except RagError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
         except Exception as exc:
@@ -256,26 +259,3 @@ def _client_key(request) -> str:
     to choose, so it would not limit anyone)."""
     client = getattr(request, "client", None)
     return str(getattr(client, "host", None) or "unknown")
-
-
-def _number_setting(value: Any, what: str, maximum: float) -> float | None:
-    """A number from the UI or the API: None (the server's default) for nothing or a negative
-    number; a usage error for anything that is not a number from 0 to `maximum`."""
-    if value is None or value == "":
-        return None
-    try:
-        v = float(value)
-    except (TypeError, ValueError, OverflowError):
-        v = float("nan")
-    if v != v or v > maximum:
-        raise QuestionError(f"{what} must be a number from 0 to {maximum:g}, not {inputs.shown(value)}")
-    return None if v < 0 else v
-
-
-def _confidence_setting(value: Any) -> float | None:
-    return _number_setting(value, "min_confidence", 1)
-
-
-def _withhold_setting(value: Any) -> float | None:
-    return _number_setting(value, "the withhold factor", MAX_SHORT_WITHHOLD)
-

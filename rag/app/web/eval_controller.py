@@ -71,16 +71,17 @@ class EvalTab:
         return status_html(set_summary(ds, Path(file).name)), gr.update(value=UPLOAD)
 
     # running ------------------------------------------------------------------------------------
-    def _options(self, retrieval, top_k, min_conf, use_llm, baseline) -> EvalOptions:
-        return eval_sets.run_options(retrieval, top_k, min_conf, use_llm, baseline, self.settings.top_k)
+    def _options(self, retrieval, top_k, min_conf, use_llm, baseline, withhold=None) -> EvalOptions:
+        return eval_sets.run_options(retrieval, top_k, min_conf, use_llm, baseline, self.settings.top_k, withhold)
 
-    def run_ui(self, choice, file, retrieval, top_k, min_conf, use_llm, baseline, request: gr.Request = None):
+    def run_ui(self, choice, file, retrieval, top_k, min_conf, withhold, use_llm, baseline,
+               request: gr.Request = None):
         """Generator for the Run button: progress while it runs, then the run's results."""
         n_out = 1 + len(RESULT_OUTPUTS) + len(LIST_OUTPUTS)
         skip = [gr.skip()] * (n_out - 1)
         try:
             ds, source = self.load_set(choice, file)
-            options = self._options(retrieval, top_k, min_conf, use_llm, baseline)
+            options = self._options(retrieval, top_k, min_conf, use_llm, baseline, withhold)
         except RagError as exc:
             yield status_html(str(exc), ok=False), *skip
             return
@@ -246,7 +247,7 @@ class EvalTab:
 
     # API ----------------------------------------------------------------------------------------
     def evaluate_api(self, question_set: str, file: str | None, retrieval: str = "hybrid", top_k: float = 5,
-                     min_confidence: float = -1, baseline: bool = False) -> dict:
+                     min_confidence: float = -1, baseline: bool = False, short_withhold: float = -1) -> dict:
         """Run a question set and return the run's summary (run_id, set, metrics, baseline,
         by_category, by_language, latency_ms, failed). question_set: "shipped", the name of a
         saved set, or "" with a file (JSONL, CSV, SQuAD or CMRC JSON)."""
@@ -254,7 +255,7 @@ class EvalTab:
             choice = (UPLOAD if file else SHIPPED) if not question_set else (
                 question_set if question_set in (SHIPPED, UPLOAD) else f"saved:{question_set}")
             ds, source = self.load_set(choice, file)
-            options = self._options(retrieval, top_k, min_confidence, True, baseline)
+            options = self._options(retrieval, top_k, min_confidence, True, baseline, short_withhold)
             job, future = self.runner.start(ds, options, source=source)
             try:
                 return future.result()

@@ -3,7 +3,8 @@ styles, and the ?ask=QUESTION links that open a failed question in the chat.
 
 Endpoints for programs (gradio_client):
     /evaluate      question set ("shipped", a saved set's name, or "" with a file), file, retrieval,
-                   top_k, min_confidence (-1: the server's), baseline -> the run's summary (run_id, metrics, ...)
+                   top_k, min_confidence (-1: the server's), baseline, short_withhold (-1: the server's)
+                   -> the run's summary (run_id, metrics, ...)
     /eval_runs     -> the saved runs, newest first (id, time, settings, headline numbers)
     /eval_result   run id (or "latest") -> that run's results.json
     /eval_compare  run A, run B -> question by question (fixed, broke, same) and metric changes
@@ -64,6 +65,10 @@ def build(app, settings, llm_label: str | None, nice: int = 10) -> EvalTab:
                                   elem_id="rag-eval-top-k")
                 min_conf = gr.Slider(0.0, 1.0, value=round(app.default_min_confidence(), 3), step=0.005,
                                      label="Minimum confidence to answer", elem_id="rag-eval-min-confidence")
+                factor = app.default_short_withhold()
+                withhold = gr.Slider(0.0, max(3.0, factor), value=round(factor, 2), step=0.25,
+                                     label="How sure a short answer must be", elem_id="rag-eval-short-withhold",
+                                     info="0 always states the phrase; higher: fewer, surer ones")
                 use_llm = gr.Checkbox(True, label=f"Use the language model ({llm_label})" if llm_label else "",
                                       visible=bool(llm_label))
                 baseline = gr.Checkbox(True, label="Also run the llama-index baseline (embeds the articles again)",
@@ -116,6 +121,7 @@ def build(app, settings, llm_label: str | None, nice: int = 10) -> EvalTab:
             api_top_k = gr.Number()
             api_min_conf = gr.Number()
             api_baseline = gr.Checkbox()
+            api_withhold = gr.Number(-1)
             api_out = gr.JSON()
             api_trigger = gr.Button()
             gr.api(tab.runs_api, api_name="eval_runs")
@@ -132,7 +138,7 @@ def build(app, settings, llm_label: str | None, nice: int = 10) -> EvalTab:
     one = dict(concurrency_limit=1, concurrency_id="evaluation")
     set_file.upload(tab.check_upload, [set_file], [set_status, question_set], **private)
     set_file.clear(lambda: "", None, [set_status], **private, queue=False)
-    run.click(tab.run_ui, [question_set, set_file, retrieval, top_k, min_conf, use_llm, baseline],
+    run.click(tab.run_ui, [question_set, set_file, retrieval, top_k, min_conf, withhold, use_llm, baseline],
               [status, *results, *listing], **private)
     # Cancel stops the job, not the Run event: the event, still running, then shows the end
     # ("Cancelled after ...") as its last word. With Gradio cancelling the event, a progress
@@ -149,7 +155,8 @@ def build(app, settings, llm_label: str | None, nice: int = 10) -> EvalTab:
                      **private)
     eval_tab.select(tab.refresh, None, [*listing, *results, question_set], **private)
 
-    api_trigger.click(tab.evaluate_api, [api_set, api_file, api_retrieval, api_top_k, api_min_conf, api_baseline],
+    api_trigger.click(tab.evaluate_api, [api_set, api_file, api_retrieval, api_top_k, api_min_conf, api_baseline,
+                                         api_withhold],
                       [api_out], api_name="evaluate", **one)
     return tab
 

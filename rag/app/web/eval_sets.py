@@ -66,18 +66,14 @@ def load_set(choice: str | None, file: str | None, index_dir: Path, max_bytes: i
     return ds, str(path if choice != UPLOAD else name)
 
 
-def run_options(retrieval, top_k, min_conf, use_llm, baseline, default_top_k: int) -> EvalOptions:
+def run_options(retrieval, top_k, min_conf, use_llm, baseline, default_top_k: int, withhold=None) -> EvalOptions:
     """A run's settings as the form or /evaluate sent them; top_k 0 or nothing: the server's
-    default, min_conf negative or nothing: the server's minimum confidence."""
+    default; min_conf or withhold negative or nothing: the server's minimum confidence or
+    withhold factor."""
     mode = str(retrieval or "hybrid")
     if mode not in ("hybrid", "vector", "bm25"):
         raise EvalError(f"retrieval must be hybrid, vector or bm25, not {mode[:30]!r}")
     k = inputs.top_k(top_k, MAX_TOP_K) or min(MAX_TOP_K, default_top_k)
-    try:
-        mc = None if min_conf is None or min_conf == "" or float(min_conf) < 0 else float(min_conf)
-    except (TypeError, ValueError):
-        raise EvalError(f"min_confidence must be a number from 0 to 1, not {inputs.shown(min_conf)}") from None
-    if mc is not None and mc > 1:
-        raise EvalError(f"min_confidence must be a number from 0 to 1, not {inputs.shown(min_conf)}")
-    return EvalOptions(retrieval=mode, top_k=int(k), min_confidence=mc, use_llm=bool(use_llm),
+    return EvalOptions(retrieval=mode, top_k=int(k), min_confidence=inputs.min_confidence(min_conf),
+                       short_withhold=inputs.short_withhold(withhold), use_llm=bool(use_llm),
                        baseline=bool(baseline))

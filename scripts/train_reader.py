@@ -175,6 +175,34 @@ def gather(name: str, ds: Dataset, work: Path, limit: int | None, cache: Path | 
     return engine, items
 
 
+BENCHMARKS = ROOT.parent / "shared" / "benchmarks"
+QUESTIONS = ROOT / "eval" / "questions.jsonl"
+
+
+def gather_sets(work: Path, limit: int | None = None, cache: Path | None = None, short: bool = False,
+                benchmarks: Path = BENCHMARKS, questions: Path = QUESTIONS
+                ) -> tuple[dict[str, Engine], list[Item], dict[str, dict]]:
+    """`gather` for every set of SETS: their engines, their items in order, and each set's size.
+    With `short`, our questions are scored on their short answers (`gold_short`), as
+    scripts/train_short.py trains on them; our answerable questions without one are left out."""
+    engines: dict[str, Engine] = {}
+    items: list[Item] = []
+    sizes: dict[str, dict] = {}
+    for name, fname in SETS:
+        path = questions if fname is None else benchmarks / fname
+        ds = load_dataset(path)
+        engines[name], got = gather(name, ds, work, limit, cache)
+        if short and name == "ours":
+            gold = {q.id: q.gold_short for q in ds.questions}
+            got = [it for it in got if gold.get(it.qid) or not it.answerable]
+            for it in got:
+                it.answers = tuple(gold.get(it.qid) or ())
+        items += got
+        sizes[name] = {"questions": len(got), "answerable": sum(i.answerable for i in got),
+                       "articles": len({i.group for i in got}), "file": path.name}
+    return engines, items, sizes
+
+
 def label(it: Item) -> None:
     """The candidates of an item's evidence, their features and whether each holds the answer."""
     ev = it.ev
@@ -467,8 +495,8 @@ def fix_hash_seed() -> None:
 def main() -> None:
     fix_hash_seed()
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--benchmarks", type=Path, default=ROOT.parent / "shared" / "benchmarks")
-    ap.add_argument("--questions", type=Path, default=ROOT / "eval" / "questions.jsonl")
+    ap.add_argument("--benchmarks", type=Path, default=BENCHMARKS)
+    ap.add_argument("--questions", type=Path, default=QUESTIONS)
     ap.add_argument("--work", type=Path, default=ROOT / "index" / "eval-sets",
                     help="where the sets' articles and indexes are kept (reused across runs)")
     ap.add_argument("--out", type=Path, default=MODEL_PATH)
@@ -486,16 +514,8 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("rag").setLevel(logging.WARNING)
 
-    engines: dict[str, Engine] = {}
-    items: list[Item] = []
-    sizes = {}
-    for name, fname in SETS:
-        path = args.questions if fname is None else args.benchmarks / fname
-        ds = load_dataset(path)
-        engines[name], got = gather(name, ds, args.work, args.limit, args.cache)
-        items += got
-        sizes[name] = {"questions": len(got), "answerable": sum(i.answerable for i in got),
-                       "articles": len({i.group for i in got}), "file": path.name}
+    engines, items, sizes = gather_sets(args.work, args.limit, args.cache, benchmarks=args.benchmarks,
+                                        questions=args.questions)
     log.info("features of %d questions, %d candidates", len(items), sum(len(i.cands) for i in items))
 
     by_second = cross_validate(engines, items, args.folds)

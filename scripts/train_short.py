@@ -55,7 +55,6 @@ from rag.answer.span_features import SPAN_FEATURES, feature_matrix  # noqa: E402
 from rag.answer.tree_model import TreeModel, averaged  # noqa: E402
 from rag.answer.who_lists import list_items  # noqa: E402
 from rag.eval import squad_metrics as S  # noqa: E402
-from rag.eval.datasets import load_dataset  # noqa: E402
 from rag.types import ShortAnswer, ShortItem  # noqa: E402
 
 log = logging.getLogger("train_short")
@@ -219,8 +218,8 @@ def least_withholding(f1s: dict) -> tuple[float | None, dict]:
 def main() -> None:
     TR.fix_hash_seed()
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--benchmarks", type=Path, default=ROOT.parent / "shared" / "benchmarks")
-    ap.add_argument("--questions", type=Path, default=ROOT / "eval" / "questions.jsonl")
+    ap.add_argument("--benchmarks", type=Path, default=TR.BENCHMARKS)
+    ap.add_argument("--questions", type=Path, default=TR.QUESTIONS)
     ap.add_argument("--work", type=Path, default=ROOT / "index" / "eval-sets")
     ap.add_argument("--out", type=Path, default=short_answer.MODEL_PATH)
     ap.add_argument("--results", type=Path, default=ROOT / "docs" / "short_cv.json")
@@ -241,17 +240,9 @@ def main() -> None:
     # train_reader.py, run as a script, pickles its caches with classes of `__main__`.
     main_module = sys.modules["__main__"]
     main_module.Item, main_module.DictLexicon = TR.Item, TR.DictLexicon
-    engines, items = {}, []
-    for name, fname in TR.SETS:
-        path = args.questions if fname is None else args.benchmarks / fname
-        ds = load_dataset(path)
-        engines[name], got = TR.gather(name, ds, args.work, args.limit, args.cache)
-        if name == "ours":  # our short answers are `gold_short`, not the facts
-            short = {q.id: q.gold_short for q in ds.questions}
-            got = [it for it in got if short.get(it.qid) or not it.answerable]
-            for it in got:
-                it.answers = tuple(short.get(it.qid) or ())
-        items += got
+    # our short answers are `gold_short`, not the facts
+    engines, items, _ = TR.gather_sets(args.work, args.limit, args.cache, short=True, benchmarks=args.benchmarks,
+                                       questions=args.questions)
     shipped = load_reader()
     answers = read_out_of_fold(engines, items, args.folds, shipped)
     rows = groups_of(items, answers)

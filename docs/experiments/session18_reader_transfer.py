@@ -23,7 +23,6 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT)); sys.path.insert(0, str(ROOT / "scripts"))
 import train_reader as TR  # noqa: E402
 from rag.answer.reader_model import load as load_reader  # noqa: E402
-from rag.eval.datasets import load_dataset  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--cache", type=Path, required=True)
@@ -33,11 +32,7 @@ TR.fix_hash_seed()
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 logging.getLogger("rag").setLevel(logging.WARNING)
 
-engines, items = {}, []
-for name, fname in TR.SETS:
-    path = ROOT / "eval" / "questions.jsonl" if fname is None else ROOT.parent / "shared" / "benchmarks" / fname
-    engines[name], got = TR.gather(name, load_dataset(path), args.work, None, args.cache)
-    items += got
+engines, items, _ = TR.gather_sets(args.work, cache=args.cache)
 shipped = load_reader()
 t, floor, typed = shipped.min_confidence, shipped.coverage_floor, shipped.coverage_floor_typed
 second = shipped.second_sentence

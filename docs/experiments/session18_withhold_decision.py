@@ -19,7 +19,6 @@ from rag.answer.reader_model import load as load_reader
 from rag.answer.span_features import SPAN_FEATURES
 from rag.answer.tree_model import averaged
 from rag.eval import squad_metrics as S
-from rag.eval.datasets import load_dataset
 from sklearn.linear_model import LogisticRegression
 
 ap = argparse.ArgumentParser()
@@ -37,17 +36,7 @@ stored = args.cache / "session18-rows.pkl"
 if stored.exists():
     rows = pickle.loads(stored.read_bytes())
 else:
-    engines, items = {}, []
-    for name, fname in TR.SETS:
-        path = ROOT / "eval" / "questions.jsonl" if fname is None else ROOT.parent / "shared" / "benchmarks" / fname
-        ds = load_dataset(path)
-        engines[name], got = TR.gather(name, ds, args.work, None, args.cache)
-        if name == "ours":
-            short = {q.id: q.gold_short for q in ds.questions}
-            got = [it for it in got if short.get(it.qid) or not it.answerable]
-            for it in got:
-                it.answers = tuple(short.get(it.qid) or ())
-        items += got
+    engines, items, _ = TR.gather_sets(args.work, cache=args.cache, short=True)
     rows = TS.groups_of(items, TS.read_out_of_fold(engines, items, 5, load_reader()))
     stored.write_bytes(pickle.dumps(rows))
 sets = sorted({r["set"] for r in rows})

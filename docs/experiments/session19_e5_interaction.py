@@ -25,7 +25,6 @@ sys.path.insert(0, str(ROOT)); sys.path.insert(0, str(ROOT / "scripts"))
 import train_reader as T  # noqa: E402
 from rag.answer.evidence_features import EVIDENCE_FEATURES, evidence_features  # noqa: E402
 from rag.answer.linear_model import matrix  # noqa: E402
-from rag.eval.datasets import load_dataset  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--cache", type=Path, required=True)
@@ -33,11 +32,7 @@ ap.add_argument("--work", type=Path, required=True)
 args = ap.parse_args()
 T.fix_hash_seed()
 logging.basicConfig(level=logging.WARNING)
-items = []
-for name, fname in T.SETS:
-    path = ROOT / "eval" / "questions.jsonl" if fname is None else ROOT.parent / "shared" / "benchmarks" / fname
-    _, got = T.gather(name, load_dataset(path), args.work, None, args.cache)
-    items += got
+_, items, _ = T.gather_sets(args.work, cache=args.cache)
 items = [it for it in items if it.cands]
 print(len(items), "questions with candidates")
 folds = T.folds_of(items, 5)

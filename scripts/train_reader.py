@@ -203,6 +203,23 @@ def gather_sets(work: Path, limit: int | None = None, cache: Path | None = None,
     return engines, items, sizes
 
 
+def experiment_args(*extra: tuple[tuple, dict]) -> argparse.Namespace:
+    """The start of a script in docs/experiments: its --cache and --work (and `extra` arguments,
+    each as add_argument's args and kwargs), a fixed hash seed, and logging as this script's."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cache", type=Path, required=True, help="the evidence caches (train_reader --cache)")
+    ap.add_argument("--work", type=Path, required=True, help="the sets' indexes (train_reader --work)")
+    for a, kw in extra:
+        ap.add_argument(*a, **kw)
+    args = ap.parse_args()
+    fix_hash_seed()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.getLogger("rag").setLevel(logging.WARNING)
+    # caches pickled by train_reader run as a script name the classes of its `__main__`
+    sys.modules["__main__"].Item, sys.modules["__main__"].DictLexicon = Item, DictLexicon
+    return args
+
+
 def label(it: Item) -> None:
     """The candidates of an item's evidence, their features and whether each holds the answer."""
     ev = it.ev

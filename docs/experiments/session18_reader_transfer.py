@@ -10,9 +10,7 @@ other two only, at the shipped thresholds, next to the by-article cross-validati
 
 Results: docs/READER.md, "Does answerability carry over to another set?".
 """
-import argparse
 import json
-import logging
 import sys
 from pathlib import Path
 
@@ -24,13 +22,7 @@ sys.path.insert(0, str(ROOT)); sys.path.insert(0, str(ROOT / "scripts"))
 import train_reader as TR  # noqa: E402
 from rag.answer.reader_model import load as load_reader  # noqa: E402
 
-ap = argparse.ArgumentParser()
-ap.add_argument("--cache", type=Path, required=True)
-ap.add_argument("--work", type=Path, required=True)
-args = ap.parse_args()
-TR.fix_hash_seed()
-logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-logging.getLogger("rag").setLevel(logging.WARNING)
+args = TR.experiment_args()
 
 engines, items, _ = TR.gather_sets(args.work, cache=args.cache)
 shipped = load_reader()

@@ -7,7 +7,7 @@ applied (the rows of session 18 also had Chinese modifiers inside list items):
 
 --hold SET trains the decision without that set's questions (and scores it on them).
 """
-import argparse, logging, os, pickle, sys
+import os, pickle, sys
 from pathlib import Path
 import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,16 +21,8 @@ from rag.answer.tree_model import averaged
 from rag.eval import squad_metrics as S
 from sklearn.linear_model import LogisticRegression
 
-ap = argparse.ArgumentParser()
-ap.add_argument("--cache", type=Path, required=True)
-ap.add_argument("--work", type=Path, required=True)
-ap.add_argument("--hold", choices=["squad", "cmrc", "ours"], default=None)
-ap.add_argument("--sharpness", type=float, default=1.5)
-args = ap.parse_args()
-TR.fix_hash_seed()
-logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-logging.getLogger("rag").setLevel(logging.WARNING)
-sys.modules["__main__"].Item, sys.modules["__main__"].DictLexicon = TR.Item, TR.DictLexicon
+args = TR.experiment_args((('--hold',), dict(choices=["squad", "cmrc", "ours"], default=None)),
+                          (('--sharpness',), dict(type=float, default=1.5)))
 
 stored = args.cache / "session18-rows.pkl"
 if stored.exists():

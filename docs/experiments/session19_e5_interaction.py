@@ -11,8 +11,6 @@ are scored by five folds by article and by leaving each set out:
 
 Results: docs/READER.md, "A learnt e5 interaction (session 19)".
 """
-import argparse
-import logging
 import sys
 from pathlib import Path
 
@@ -26,12 +24,7 @@ import train_reader as T  # noqa: E402
 from rag.answer.evidence_features import EVIDENCE_FEATURES, evidence_features  # noqa: E402
 from rag.answer.linear_model import matrix  # noqa: E402
 
-ap = argparse.ArgumentParser()
-ap.add_argument("--cache", type=Path, required=True)
-ap.add_argument("--work", type=Path, required=True)
-args = ap.parse_args()
-T.fix_hash_seed()
-logging.basicConfig(level=logging.WARNING)
+args = T.experiment_args()
 _, items, _ = T.gather_sets(args.work, cache=args.cache)
 items = [it for it in items if it.cands]
 print(len(items), "questions with candidates")
